@@ -1,0 +1,13 @@
+.PHONY: run test lint format bench
+
+run:  ## the API on http://127.0.0.1:8000 with the local event bridge
+	bash scripts/run.sh
+
+test:  ## the whole test suite against real PostgreSQL, Redis and S3
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -1,0 +1,199 @@
+"""Routes as the contract wants them: `ApiBlueprint.route` registers a Chalice route
+whose view receives a RequestContext and validated pydantic models, and whose every
+failure (domain error, validation, crash) leaves in the contract's error shape.
+
+The wrapper has to sit around the view itself: Chalice turns an unexpected
+exception into a bare 500 inside its dispatcher before any middleware sees it.
+"""
+
+import functools
+import inspect
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
+
+from chalicelib.api import errors
+from chalicelib.api.context import RequestContext
+from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from chalicelib.infra.logging import logger
+from chalicelib.infra.settings import get_settings
+
+WRITE_METHODS = {"POST", "PATCH"}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    view_name: str
+    tag: str
+    summary: str
+    auth: bool
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    errors: tuple[int, ...] = field(default=())
+
+
+ROUTES: list[RouteSpec] = []
+
+
+class ApiBlueprint:
+    def __init__(self, import_name: str, *, tag: str):
+        self.blueprint = Blueprint(import_name)
+        self.tag = tag
+
+    def route(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        auth: bool = True,
+        summary: str | None = None,
+        errors_: tuple[int, ...] = (),
+    ) -> Callable:
+        def decorator(view: Callable) -> Callable:
+            spec = RouteSpec(
+                path=path,
+                method=method,
+                view_name=view.__name__,
+                tag=self.tag,
+                summary=summary or (inspect.getdoc(view) or view.__name__).splitlines()[0],
+                auth=auth,
+                status=status,
+                body=body,
+                query=query,
+                response=response,
+                errors=errors_,
+            )
+            ROUTES.append(spec)
+            uuid_params = {name for name, p in inspect.signature(view).parameters.items() if p.annotation is uuid.UUID}
+
+            @functools.wraps(view)
+            def handler(**uri_params: str) -> Response:
+                return dispatch(self.blueprint.current_request, spec, view, uri_params, uuid_params)
+
+            self.blueprint.route(path, methods=[method])(handler)
+            return view
+
+        return decorator
+
+
+def _context(request) -> RequestContext:
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    ctx = request.context or {}
+    identity = ctx.get("identity") or {}
+    return RequestContext(
+        request_id=headers.get("x-request-id") or ctx.get("requestId") or uuid.uuid4().hex,
+        method=request.method,
+        path=_actual_path(request),
+        ip_address=headers.get("x-forwarded-for", "").split(",")[0].strip() or identity.get("sourceIp"),
+        user_agent=headers.get("user-agent"),
+        headers=headers,
+    )
+
+
+def _actual_path(request) -> str:
+    ctx = request.context or {}
+    path = ctx.get("path") or ctx.get("resourcePath") or "/"
+    stage = ctx.get("stage")
+    # API Gateway prefixes the stage ("/api/accounts"); the contract's paths have none.
+    if stage and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return path
+
+
+def _parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
+    if not raw or not raw.strip():
+        payload: Any = {}
+    else:
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationFailed.field("body", "is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise ValidationFailed.field("body", "must be a JSON object")
+    return model.model_validate(payload)
+
+
+def _parse_query(request, model: type[BaseModel]) -> BaseModel:
+    params = request.query_params or {}
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise ValidationFailed("The query is not valid", details=errors.validation_details(exc)) from None
+
+
+def render(spec: RouteSpec, result: Any) -> tuple[int, Any, dict[str, str]]:
+    """A view's return value as (status, JSON-able body, extra headers)."""
+    if isinstance(result, Response):
+        return result.status_code, result.body, dict(result.headers or {})
+    if result is None:
+        return 204, None, {}
+    if isinstance(result, BaseModel):
+        return spec.status, result.model_dump(mode="json"), {}
+    return spec.status, to_jsonable_python(result), {}
+
+
+def to_response(status: int, body: Any, headers: dict[str, str]) -> Response:
+    if status == 204 or body is None:
+        return Response(body="", status_code=status, headers=headers)
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return Response(body=text, status_code=status, headers={**errors.JSON_HEADERS, **headers})
+
+
+def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_params: set[str]) -> Response:
+    from chalicelib.api import idempotency
+    from chalicelib.auth.guard import guard_request
+
+    ctx = _context(request)
+    logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
+    try:
+        raw = request.raw_body or b""
+        if len(raw) > get_settings().max_body_bytes:
+            raise PayloadTooLarge("The request body is larger than 1 MiB")
+        if spec.auth:
+            guard_request(ctx)
+        kwargs: dict[str, Any] = {}
+        for name, value in uri_params.items():
+            if name in uuid_params:
+                try:
+                    kwargs[name] = uuid.UUID(value)
+                except ValueError:
+                    raise NotFound("Not found") from None
+            else:
+                kwargs[name] = value
+        if spec.query is not None:
+            kwargs["query"] = _parse_query(request, spec.query)
+        if spec.body is not None:
+            kwargs["body"] = _parse_body(raw, spec.body)
+
+        def call() -> tuple[int, Any, dict[str, str]]:
+            return render(spec, view(ctx, **kwargs))
+
+        key = ctx.headers.get("idempotency-key")
+        if spec.auth and spec.method in WRITE_METHODS and key is not None:
+            return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call))
+        return to_response(*call())
+    except DomainError as exc:
+        if exc.status >= 500:
+            logger.error("request failed", extra={"code": exc.code})
+        return errors.from_domain_error(exc)
+    except ValidationError as exc:
+        return errors.from_validation_error(exc)
+    except Exception:
+        logger.exception("unhandled error")
+        return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)
+    finally:
+        logger.remove_keys(["request_id", "route"])

@@ -1,0 +1,97 @@
+"""`fiscaflow`: the operator's command line.
+
+fiscaflow setup            create database and bucket, apply migrations
+fiscaflow migrate          apply pending migrations
+fiscaflow run NAME [--dry-run]   run one scheduled job now
+fiscaflow jobs             list the scheduled jobs
+fiscaflow bridge           run the local event bridge (S3 events and schedules)
+"""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+
+
+def _cmd_migrate(args) -> int:
+    from chalicelib.infra.migrations import ensure_database, migrate
+    from chalicelib.infra.settings import get_settings
+
+    url = get_settings().database_url
+    if ensure_database(url):
+        print("created database")
+    started = time.monotonic()
+    applied = migrate(url)
+    print(
+        f"migrations: {len(applied)} applied ({', '.join(applied) or 'none pending'}) "
+        f"in {time.monotonic() - started:.2f}s"
+    )
+    return 0
+
+
+def _cmd_setup(args) -> int:
+    from chalicelib.infra import storage
+
+    _cmd_migrate(args)
+    storage.ensure_bucket()
+    print(f"bucket {storage.bucket()} ready")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from chalicelib.jobs import run_job
+
+    started = time.monotonic()
+    report = run_job(args.name, dry_run=args.dry_run)
+    print(
+        json.dumps({"job": args.name, "seconds": round(time.monotonic() - started, 3), "report": report}, default=str)
+    )
+    return 0
+
+
+def _cmd_jobs(args) -> int:
+    from chalicelib.jobs import JOBS
+
+    for job in JOBS.values():
+        print(f"{job.name:20} {job.description}")
+    return 0
+
+
+def _cmd_bridge(args) -> int:
+    import importlib
+
+    from chalicelib.local.bridge import LocalEventBridge, routes_of
+
+    app_module = importlib.import_module("app")
+    bridge = LocalEventBridge(*routes_of(app_module))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("local event bridge running", flush=True)
+    bridge.run_forever(stop)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fiscaflow", description="FiscaFlow operations")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=_cmd_migrate)
+    sub.add_parser("setup", help="database, migrations and bucket").set_defaults(func=_cmd_setup)
+    run = sub.add_parser("run", help="run one scheduled job now")
+    run.add_argument("name")
+    run.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    run.set_defaults(func=_cmd_run)
+    sub.add_parser("jobs", help="list scheduled jobs").set_defaults(func=_cmd_jobs)
+    sub.add_parser("bridge", help="run the local event bridge").set_defaults(func=_cmd_bridge)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyError as exc:
+        print(f"fiscaflow: {exc.args[0]}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Domain errors: services raise these; the API layer renders them in the contract's shape."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+
+
+class ValidationFailed(DomainError):
+    status = 400
+    code = "validation_error"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> "ValidationFailed":
+        return cls(message, details=[{"field": field, "message": message}])
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str = "Too many requests", *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"

@@ -1,0 +1,137 @@
+"""Object storage over the S3 API with the minio SDK (MinIO locally or in compose,
+S3 in AWS, moto's server on CI). The client is built lazily: importing this module
+costs nothing on a cold start that never touches storage."""
+
+import io
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import IO
+from urllib.parse import urlsplit
+
+from chalicelib.infra.settings import get_settings
+
+_client = None
+_public_client = None
+_lock = threading.Lock()
+
+
+def _build(endpoint_url: str):
+    from minio import Minio
+
+    settings = get_settings()
+    parts = urlsplit(endpoint_url)
+    return Minio(
+        parts.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=parts.scheme == "https",
+        # A fixed region spares a GetBucketLocation round trip before every call.
+        region=settings.s3_region,
+    )
+
+
+def client():
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                _client = _build(get_settings().s3_endpoint_url)
+    return _client
+
+
+def _presign_client():
+    global _public_client
+    settings = get_settings()
+    if not settings.s3_public_endpoint_url:
+        return client()
+    if _public_client is None:
+        with _lock:
+            if _public_client is None:
+                _public_client = _build(settings.s3_public_endpoint_url)
+    return _public_client
+
+
+def reset() -> None:
+    global _client, _public_client
+    with _lock:
+        _client = None
+        _public_client = None
+
+
+def bucket() -> str:
+    return get_settings().s3_bucket
+
+
+def ensure_bucket() -> None:
+    c = client()
+    if not c.bucket_exists(bucket()):
+        c.make_bucket(bucket())
+
+
+def ping() -> bool:
+    try:
+        return bool(client().bucket_exists(bucket()))
+    except Exception:
+        return False
+
+
+def presigned_put(key: str, *, expires_seconds: int = 900) -> str:
+    return _presign_client().presigned_put_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+
+
+def presigned_get(key: str, *, expires_seconds: int = 900) -> str:
+    return _presign_client().presigned_get_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+
+
+def put_bytes(key: str, data: bytes, *, content_type: str = "application/octet-stream") -> str:
+    """Store bytes; returns the object's eTag."""
+    result = client().put_object(bucket(), key, io.BytesIO(data), len(data), content_type=content_type)
+    return result.etag
+
+
+def put_stream(
+    key: str, stream: IO[bytes], *, content_type: str = "application/octet-stream", part_size: int = 8 * 1024 * 1024
+) -> str:
+    """Stream an object of unknown length (multipart upload under the hood)."""
+    result = client().put_object(bucket(), key, stream, -1, content_type=content_type, part_size=part_size)
+    return result.etag
+
+
+def get_bytes(key: str) -> bytes:
+    response = client().get_object(bucket(), key)
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def open_stream(key: str):
+    """A readable response for the object; the caller closes it (use contextlib.closing)."""
+    return client().get_object(bucket(), key)
+
+
+def stat(key: str):
+    return client().stat_object(bucket(), key)
+
+
+def list_keys(prefix: str) -> Iterator[str]:
+    for obj in client().list_objects(bucket(), prefix=prefix, recursive=True):
+        yield obj.object_name
+
+
+def delete(key: str) -> None:
+    client().remove_object(bucket(), key)
+
+
+def delete_prefix(prefix: str) -> int:
+    from minio.deleteobjects import DeleteObject
+
+    keys = [DeleteObject(k) for k in list_keys(prefix)]
+    if not keys:
+        return 0
+    errors = list(client().remove_objects(bucket(), keys))
+    if errors:
+        raise RuntimeError(f"could not delete {len(errors)} objects under {prefix}")
+    return len(keys)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make run: services, database, bucket, migrations, then the API on :8000 and the
+# local event bridge together. Ctrl-C stops what this started, and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+bash scripts/bootstrap.sh
+bash scripts/ensure-secrets.sh
+source scripts/services.sh
+ensure_services
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo "stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  stop_started_services
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/fiscaflow setup
+.venv/bin/fiscaflow bridge &
+pids+=($!)
+# --no-autoreload: without it chalice forks a reloader child that Ctrl-C leaves behind.
+.venv/bin/chalice local --no-autoreload --host 127.0.0.1 --port 8000 --stage local &
+pids+=($!)
+if "$PY" scripts/port_open.py 127.0.0.1 8000 60; then
+  echo "FiscaFlow API on http://127.0.0.1:8000 (ready after $(( $(date +%s) - started ))s); Ctrl-C stops it"
+fi
+wait -n "${pids[@]}"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sourced by run.sh and test.sh. ensure_services makes PostgreSQL, Redis and the
+# S3-compatible server answer on 127.0.0.1, in this order of preference: use what
+# runs; start what is installed but stopped; install from Debian packages (as root);
+# else, where a Docker engine answers, the compose file. Whatever it starts is
+# recorded in STARTED_SERVICES so the caller can stop exactly that and nothing else.
+
+STARTED_SERVICES=()
+PY=.venv/bin/python
+port_open() { "$PY" scripts/port_open.py 127.0.0.1 "$1" "${2:-0}"; }
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "services: installing $* from Debian packages"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    return 1
+  fi
+}
+
+docker_up() {
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    echo "services: starting $* with docker compose"
+    docker compose -f localstack-compose.yml up -d "$@" && STARTED_SERVICES+=("compose:$*")
+  else
+    return 1
+  fi
+}
+
+ensure_postgres() {
+  port_open 5432 && return 0
+  if ! command -v pg_ctlcluster >/dev/null; then
+    if apt_install postgresql postgresql-contrib; then
+      # A fresh Debian cluster asks for passwords on TCP; the local default URL has none.
+      local hba
+      hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -n1)
+      sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+    else
+      docker_up postgres && port_open 5432 60 && return 0
+      echo "services: PostgreSQL is not running and cannot be installed here" >&2; return 1
+    fi
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  echo "services: starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  STARTED_SERVICES+=("postgres:$version")
+  port_open 5432 30
+}
+
+ensure_redis() {
+  port_open 6379 && return 0
+  if ! command -v redis-server >/dev/null; then
+    apt_install redis-server || { docker_up redis && port_open 6379 30 && return 0; }
+  fi
+  command -v redis-server >/dev/null || { echo "services: Redis unavailable" >&2; return 1; }
+  echo "services: starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --pidfile "$PWD/.local/redis.pid" --logfile "$PWD/.local/redis.log"
+  STARTED_SERVICES+=("redis")
+  port_open 6379 15
+}
+
+ensure_s3() {
+  port_open 9000 && return 0
+  echo "services: starting the S3-compatible server (moto) on :9000"
+  nohup .venv/bin/moto_server -H 127.0.0.1 -p 9000 > .local/moto.log 2>&1 &
+  echo $! > .local/moto.pid
+  STARTED_SERVICES+=("moto")
+  port_open 9000 30
+}
+
+ensure_services() {
+  mkdir -p .local
+  ensure_postgres && ensure_redis && ensure_s3
+}
+
+stop_started_services() {
+  local s
+  for s in "${STARTED_SERVICES[@]}"; do
+    case "$s" in
+      moto) kill "$(cat .local/moto.pid)" 2>/dev/null || true ;;
+      redis) kill "$(cat .local/redis.pid)" 2>/dev/null || true ;;
+      postgres:*) pg_ctlcluster --skip-systemctl-redirect "${s#postgres:}" main stop || true ;;
+      compose:*) docker compose -f localstack-compose.yml stop ${s#compose:} || true ;;
+    esac
+  done
+  STARTED_SERVICES=()
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make test: the same services as make run, a throw-away test database per run (the
+# `fiscaflow` database is never touched), the whole pytest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+bash scripts/ensure-secrets.sh
+source scripts/services.sh
+ensure_services
+trap stop_started_services EXIT
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+exit $rc
