@@ -193,7 +193,8 @@ class LocalEventBridge:
         while not stop.is_set():
             try:
                 self.poll_once(wait_seconds=1)
-            except Exception:
-                logger.exception("bridge poll failed; retrying")
+            except Exception as exc:
+                # Typically the S3 server stopping first on Ctrl-C, or not up yet.
+                logger.warning("bridge poll failed; retrying", extra={"error": f"{type(exc).__name__}: {exc}"})
                 stop.wait(2)
             self.run_due_schedules()

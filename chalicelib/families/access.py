@@ -1,0 +1,86 @@
+"""Who may see and do what: the one authorization helper every domain uses.
+
+A resource belongs either to one user (family_id NULL) or to a family. Its owner
+sees and does everything with a personal resource; a family resource is visible to
+the family's members and their role decides what they may do (API.md "Families"):
+viewer reads; member also writes transactions and contributes to goals; admin also
+manages accounts, budgets, goals, categories and members; owner also deletes the
+family. What the caller may not see answers 404 (never leak existence); what the
+caller sees but may not do answers 403.
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from chalicelib.errors import Forbidden, NotFound
+
+
+class Role(IntEnum):
+    viewer = 0
+    member = 1
+    admin = 2
+    owner = 3
+
+
+# What each kind of action needs in a family.
+READ = Role.viewer
+WRITE_TRANSACTIONS = Role.member
+CONTRIBUTE = Role.member
+MANAGE = Role.admin
+OWN = Role.owner
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: UUID
+    family_roles: dict[UUID, Role]
+
+    @property
+    def family_ids(self) -> list[UUID]:
+        return list(self.family_roles)
+
+    def role_in(self, family_id: UUID) -> Role | None:
+        return self.family_roles.get(family_id)
+
+    def require_family(self, family_id: UUID, need: Role = READ, *, what: str = "Family") -> Role:
+        """The caller's role in a family; 404 if not a member, 403 if the role is too low."""
+        role = self.family_roles.get(family_id)
+        if role is None:
+            raise NotFound(f"{what} not found")
+        if role < need:
+            raise Forbidden(f"Your role in this family ({role.name}) does not allow this")
+        return role
+
+    def authorize(self, *, owner_id: UUID, family_id: UUID | None, need: Role = READ, what: str = "Resource") -> None:
+        """Check a loaded resource: 404 when the caller may not see it, 403 when they may
+        see it but `need` is above their role."""
+        if family_id is None:
+            if owner_id != self.user_id:
+                raise NotFound(f"{what} not found")
+            return
+        self.require_family(family_id, need, what=what)
+
+    def can_see(self, *, owner_id: UUID, family_id: UUID | None) -> bool:
+        if family_id is None:
+            return owner_id == self.user_id
+        return family_id in self.family_roles
+
+    def visible(self, alias: str | None = None) -> sql.Composed:
+        """SQL condition: rows of `alias` (with user_id and family_id columns) the caller may read."""
+        user_col = sql.Identifier(alias, "user_id") if alias else sql.Identifier("user_id")
+        family_col = sql.Identifier(alias, "family_id") if alias else sql.Identifier("family_id")
+        return sql.SQL("(({fam} IS NULL AND {usr} = {me}) OR {fam} = ANY({families}))").format(
+            fam=family_col,
+            usr=user_col,
+            me=sql.Literal(self.user_id),
+            families=sql.Literal(self.family_ids),
+        )
+
+
+def load_access(conn: psycopg.Connection, user_id: UUID) -> Access:
+    rows = conn.execute("SELECT family_id, role FROM family_members WHERE user_id = %s", (user_id,)).fetchall()
+    return Access(user_id=user_id, family_roles={r["family_id"]: Role[r["role"]] for r in rows})

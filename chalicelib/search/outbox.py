@@ -1,0 +1,29 @@
+"""The outbox: every change to a search-indexed row (transaction, category) writes a
+row here in the same database transaction as the change. The search-sync job drains
+it in id order and reads each document's current state from PostgreSQL at drain
+time (a row that is gone becomes a delete); the outbox id is the document's external
+version in the index, so an older change can never overwrite a newer one."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import psycopg
+
+AGGREGATE_TYPES = ("transaction", "category")
+
+
+def record_changes(
+    conn: psycopg.Connection, *, aggregate_type: str, ids: Iterable[UUID], operation: str = "upsert"
+) -> None:
+    if aggregate_type not in AGGREGATE_TYPES:
+        raise ValueError(f"unknown aggregate type {aggregate_type}")
+    if operation not in ("upsert", "delete"):
+        raise ValueError(f"unknown operation {operation}")
+    id_list = list(ids)
+    if not id_list:
+        return
+    conn.execute(
+        """INSERT INTO outbox (aggregate_type, aggregate_id, operation)
+           SELECT %s, unnest(%s::uuid[]), %s""",
+        (aggregate_type, id_list, operation),
+    )
