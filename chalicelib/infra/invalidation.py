@@ -1,0 +1,62 @@
+"""Cache invalidation by generation counters (Redis has no wildcard DEL).
+
+Every cached answer derived from a user's data (API list/detail caches, dashboard,
+analytics) puts the user's current generation in its key; a write bumps the
+generation of every user who can see the changed data (for family data: every
+member), after the write commits, so the very next read misses and recomputes.
+
+Failure mode, by design: a write made while Redis is unreachable cannot bump; the
+bump is retried once Redis answers again in this process, and entries keep the
+seed's 300 s TTL as the outer bound."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import psycopg
+
+from chalicelib.infra import cache, db
+
+_pending: set[str] = set()
+
+
+def generation_name(user_id: UUID) -> str:
+    return f"gen:user:{user_id}"
+
+
+def user_generation(user_id: UUID) -> int | None:
+    """The user's cache generation, or None when Redis is unavailable (do not cache)."""
+    _flush_pending()
+    return cache.generation(generation_name(user_id))
+
+
+def _bump(names: list[str]) -> None:
+    if cache.client() is None:
+        _pending.update(names)
+        return
+    cache.bump_generation(*names)
+    if cache.client() is None:  # the bump itself failed and marked Redis down
+        _pending.update(names)
+
+
+def _flush_pending() -> None:
+    if _pending and cache.client() is not None:
+        names = list(_pending)
+        _pending.clear()
+        _bump(names)
+
+
+def invalidate_users(user_ids: Iterable[UUID]) -> None:
+    """Bump these users' generations once the current unit of work commits."""
+    names = sorted({generation_name(u) for u in user_ids})
+    if names:
+        db.after_commit(lambda: _bump(names))
+
+
+def invalidate_visible_to(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> None:
+    """Invalidate for everyone who can see a resource: its owner, and its family's members."""
+    users = {owner_id}
+    if family_id is not None:
+        users.update(
+            r["user_id"] for r in conn.execute("SELECT user_id FROM family_members WHERE family_id = %s", (family_id,))
+        )
+    invalidate_users(users)
