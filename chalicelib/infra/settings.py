@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
 
+    # Statement imports: files above this size fail without being read; at most this many
+    # bad lines are listed in an import's errors (the message always gives the total).
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    import_max_listed_errors: int = Field(default=10_000, ge=1)
+    import_upload_expires_seconds: int = Field(default=900, ge=60)
+
     @property
     def elasticsearch_configured(self) -> bool:
         return bool(self.elasticsearch_url)
