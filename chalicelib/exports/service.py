@@ -1,0 +1,191 @@
+"""Export use cases seen from the API: ask for an export, list them, read one.
+
+The request only records the job and drops its job object in the bucket; the file is
+built by chalicelib/exports/builder.py when the object's S3 event arrives.
+"""
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from chalicelib.api.context import RequestContext
+from chalicelib.audit.service import record_audit
+from chalicelib.errors import NotFound, ServiceUnavailable, ValidationFailed
+from chalicelib.exports import repo, report_repo
+from chalicelib.exports.models import ExportCreate
+from chalicelib.exports.report_repo import ExportScope
+from chalicelib.families.access import READ, load_access
+from chalicelib.infra import db, storage
+from chalicelib.infra.logging import logger
+
+JOB_OBJECT = "job.json"
+MAX_RANGE_YEARS = 10
+DOWNLOAD_EXPIRES_SECONDS = 900
+_FILE_PATTERNS = {
+    "csv": "transactions_{}_{}.csv",
+    "xlsx": "analytics_{}_{}.xlsx",
+    "pdf": "budget_report_{}_{}.pdf",
+}
+
+
+def job_prefix(user_id: UUID, job_id: UUID) -> str:
+    return f"exports/{user_id}/{job_id}/"
+
+
+def file_name(format: str, date_from: date, date_to: date) -> str:
+    return _FILE_PATTERNS[format].format(date_from.isoformat(), date_to.isoformat())
+
+
+def _check_range(date_from: date, date_to: date) -> None:
+    if date_from > date_to:
+        raise ValidationFailed.field("to", "must not be before from")
+    try:
+        limit = date_from.replace(year=date_from.year + MAX_RANGE_YEARS)
+    except ValueError:  # 29 February
+        limit = date(date_from.year + MAX_RANGE_YEARS, 3, 1)
+    if date_to >= limit:
+        raise ValidationFailed.field("to", f"the range may cover at most {MAX_RANGE_YEARS} years")
+
+
+def authorized_scope(
+    conn: psycopg.Connection,
+    *,
+    user_id: UUID,
+    date_from: date,
+    date_to: date,
+    account_id: UUID | None,
+    family_id: UUID | None,
+    include_archived: bool,
+) -> ExportScope:
+    """The export's scope after checking the caller may read the account and family (404 otherwise)."""
+    access = load_access(conn, user_id)
+    if family_id is not None:
+        access.require_family(family_id, READ)
+    if account_id is not None:
+        account = report_repo.account_of(conn, account_id)
+        if account is None:
+            raise NotFound("Account not found")
+        access.authorize(owner_id=account["user_id"], family_id=account["family_id"], need=READ, what="Account")
+        if family_id is not None and account["family_id"] != family_id:
+            raise ValidationFailed.field("account_id", "is not an account of this family")
+    return ExportScope(
+        access=access,
+        date_from=date_from,
+        date_to=date_to,
+        account_id=account_id,
+        family_id=family_id,
+        include_archived=include_archived,
+    )
+
+
+def create_export(ctx: RequestContext, *, user_id: UUID, request: ExportCreate) -> dict[str, Any]:
+    """Record an export job and hand it to the background builder."""
+    _check_range(request.date_from, request.date_to)
+    with db.transaction() as conn:
+        authorized_scope(
+            conn,
+            user_id=user_id,
+            date_from=request.date_from,
+            date_to=request.date_to,
+            account_id=request.account_id,
+            family_id=request.family_id,
+            include_archived=request.include_archived,
+        )
+        job = repo.insert_job(
+            conn,
+            user_id=user_id,
+            format=request.format,
+            date_from=request.date_from,
+            date_to=request.date_to,
+            account_id=request.account_id,
+            family_id=request.family_id,
+            include_archived=request.include_archived,
+        )
+        record_audit(
+            conn,
+            ctx,
+            action="export.create",
+            resource_type="export",
+            resource_id=job["id"],
+            data=request.model_dump(mode="json", by_alias=True),
+        )
+        # Written before the commit: if storage is down the request fails and no job is
+        # left pending forever. The event may then reach the builder a moment before the
+        # row is committed; the builder raises so the event is delivered again.
+        payload = {"id": str(job["id"]), "user_id": str(user_id), **request.model_dump(mode="json", by_alias=True)}
+        try:
+            storage.put_bytes(
+                job_prefix(user_id, job["id"]) + JOB_OBJECT,
+                json.dumps(payload).encode(),
+                content_type="application/json",
+            )
+        except Exception as exc:
+            logger.warning("export job object not written", extra={"error": f"{type(exc).__name__}: {exc}"})
+            raise ServiceUnavailable("File storage is unavailable; try again shortly") from None
+    return job
+
+
+def _out(job: dict[str, Any]) -> dict[str, Any]:
+    expired = job["purged_at"] is not None
+    completed = job["status"] == "completed" and job["file_key"] and not expired
+    out = {
+        "id": job["id"],
+        "status": job["status"],
+        "format": job["format"],
+        "date_from": job["date_from"],
+        "date_to": job["date_to"],
+        "account_id": job["account_id"],
+        "family_id": job["family_id"],
+        "include_archived": job["include_archived"],
+        "rows": job["row_count"],
+        "size_bytes": job["size_bytes"],
+        "file_name": job["file_key"].rsplit("/", 1)[-1] if job["file_key"] else None,
+        "error_message": job["error_message"],
+        "expired": expired,
+        "created_at": job["created_at"],
+        "completed_at": job["completed_at"],
+    }
+    if completed:
+        out["download_url"] = storage.presigned_get(job["file_key"], expires_seconds=DOWNLOAD_EXPIRES_SECONDS)
+        out["expires_in"] = DOWNLOAD_EXPIRES_SECONDS
+    return out
+
+
+def get_export(*, user_id: UUID, export_id: UUID) -> dict[str, Any]:
+    """One of the caller's exports, with a download URL once completed."""
+    with db.transaction() as conn:
+        job = repo.get_job(conn, job_id=export_id, user_id=user_id)
+    if job is None:
+        raise NotFound("Export not found")
+    return _out(job)
+
+
+def _encode_cursor(job: dict[str, Any]) -> str:
+    raw = f"{job['created_at'].isoformat()}|{job['id']}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, job_id = raw.split("|")
+        return datetime.fromisoformat(created), UUID(job_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed.field("cursor", "is not a cursor this API issued") from None
+
+
+def list_exports(*, user_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The caller's exports, newest first."""
+    after = _decode_cursor(cursor) if cursor else None
+    with db.transaction() as conn:
+        jobs = repo.list_jobs(conn, user_id=user_id, limit=limit + 1, after=after)
+    page = jobs[:limit]
+    return {
+        "items": [_out(job) for job in page],
+        "next_cursor": _encode_cursor(page[-1]) if len(jobs) > limit else None,
+    }
