@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     s3_public_endpoint_url: str | None = None
 
     elasticsearch_url: str | None = None
+    # Elastic Cloud / secured clusters: an API key (base64 "id:key"); basic auth goes in the URL.
+    elasticsearch_api_key: SecretStr | None = None
+    # Index and alias names start with this (tests set one per run).
+    elasticsearch_index_prefix: str = "fiscaflow"
+    elasticsearch_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Client flavour behind the search adapter; only "elasticsearch" (8.x) is built today.
+    search_flavour: str = "elasticsearch"
+    # Ship structured log lines to the logs index (batched, off the request path).
+    elasticsearch_logs: bool = False
 
     jwt_signing_key: SecretStr | None = None
     # base64 of 32 random bytes: AES-256-GCM key for fields encrypted at rest.
