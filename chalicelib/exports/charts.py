@@ -99,7 +99,7 @@ def month_bars(
     plot_w, plot_h = width - left - 6, height - bottom - top_pad
     largest = max([max(i, s) for _, i, s in months] or [Decimal(0)])
     step = _nice_step(largest)
-    ticks = int(largest / step) + 1 if largest > 0 else 1
+    ticks = max(1, -int(-largest // step))  # ceil: the top tick just covers the largest bar
     top_value = step * ticks
     for tick in range(ticks + 1):
         value = step * tick

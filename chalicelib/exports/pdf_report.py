@@ -61,16 +61,32 @@ def _styles() -> dict[str, ParagraphStyle]:
         "muted": ParagraphStyle("muted", parent=base, textColor=charts.MUTED, fontSize=8.5),
         "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=24),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12, leading=16),
+        # keepWithNext: a heading never ends a page without what it introduces.
         "h2": ParagraphStyle(
-            "h2", parent=base, fontName=FONT_BOLD, fontSize=13, leading=16, spaceBefore=14, spaceAfter=6
+            "h2",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=13,
+            leading=16,
+            spaceBefore=14,
+            spaceAfter=6,
+            keepWithNext=1,
         ),
         "h3": ParagraphStyle(
-            "h3", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=4
+            "h3",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
         ),
         "figure": ParagraphStyle(
             "figure", parent=base, fontName=FONT_BOLD, fontSize=15, leading=18, alignment=TA_RIGHT
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
     }
 
 
@@ -78,11 +94,13 @@ def _long_date(day: date) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
-def _table(rows: list[list], widths: list[float], *, numeric_from: int, total_row: bool = False) -> Table:
+def _table(
+    rows: list[list], widths: list[float], *, numeric_from: int, total_row: bool = False, size: float = 8.5
+) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     style = [
-        ("FONT", (0, 0), (-1, -1), FONT, 8.5),
-        ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+        ("FONT", (0, 0), (-1, -1), FONT, size),
+        ("FONT", (0, 0), (-1, 0), FONT_BOLD, size),
         ("BACKGROUND", (0, 0), (-1, 0), _HEAD_BG),
         ("TEXTCOLOR", (0, 0), (-1, -1), charts.INK),
         ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
@@ -162,11 +180,18 @@ def _month_section(totals: ReportTotals, st: dict, width: float) -> list:
     return [*flow, chart, Spacer(1, 6), _table(rows, [width * 0.2] * 5, numeric_from=1, total_row=True)]
 
 
+def _period_text(start: date, end: date) -> str:
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
 def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list:
     flow: list = [Paragraph("Budgets", st["h2"])]
     if not budgets:
         return [*flow, Paragraph("No budget was active in this period.", st["muted"])]
-    widths = [w * width for w in (0.2, 0.26, 0.13, 0.13, 0.13, 0.07, 0.08)]
+    # Sized for "1 Feb – 29 Feb 2024", "Food & Dining > Restaurants", "exceeded" at 8 pt.
+    widths = [w * width for w in (0.187, 0.282, 0.122, 0.122, 0.122, 0.068, 0.097)]
     for budget in budgets:
         heading = Paragraph(
             f"{escape(budget.name)} <font color='#616E7C'>· {budget.period_type} · "
@@ -174,27 +199,34 @@ def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list
             st["h3"],
         )
         if not budget.lines:
-            flow.append(KeepTogether([heading, Paragraph("No categories allocated.", st["muted"])]))
+            flow += [heading, Paragraph("No categories allocated.", st["muted"])]
             continue
         rows = [["Period", "Category", "Allocated", "Spent", "Remaining", "Used", "State"]]
-        for line in budget.lines:
+        for line in sorted(budget.lines, key=lambda item: (item.period_start, item.category)):
             color = _STATE_COLORS[line.state]
             rows.append(
                 [
-                    f"{line.period_start:%d %b %Y} – {line.period_end:%d %b %Y}",
-                    Paragraph(escape(line.category), st["cell"]),
+                    Paragraph(_period_text(line.period_start, line.period_end), st["small"]),
+                    Paragraph(escape(line.category), st["small"]),
                     money_text(line.allocated),
                     money_text(line.spent),
                     money_text(line.remaining),
                     f"{line.percent_used:.0f} %",
-                    Paragraph(f"<font color='{color}'><b>{line.state}</b></font>", st["cell"]),
+                    Paragraph(f"<font color='{color}'>{line.state}</font>", st["small"]),
                 ]
             )
-        table = _table(rows, widths, numeric_from=2)
-        table.setStyle(TableStyle([("ALIGN", (6, 0), (6, -1), "LEFT")]))
-        flow.append(KeepTogether([heading, table]) if len(rows) < 25 else heading)
-        if len(rows) >= 25:
-            flow.append(table)
+        table = _table(rows, widths, numeric_from=2, size=8)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("ALIGN", (6, 0), (6, -1), "LEFT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
+        # A short budget stays on one page; a long one splits with its header row repeated.
+        flow += [KeepTogether([heading, table])] if len(rows) < 25 else [heading, table]
     return flow
 
 
