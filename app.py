@@ -3,9 +3,14 @@ handlers are declared here and hand straight over to chalicelib."""
 
 from chalice import Chalice, Rate
 
+from chalicelib.budgets.routes import routes as budget_routes
+from chalicelib.dashboard.routes import routes as dashboard_routes
 from chalicelib.exports.routes import routes as export_routes
+from chalicelib.goals.routes import routes as goal_routes
 from chalicelib.infra.settings import get_settings
+from chalicelib.insights.routes import routes as insight_routes
 from chalicelib.jobs import run_job
+from chalicelib.notifications.routes import routes as notification_routes
 from chalicelib.system.routes import routes as system_routes
 
 app = Chalice(app_name="fiscaflow")
@@ -13,11 +18,31 @@ app.api.binary_types = []  # JSON only; files move through presigned URLs
 
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(export_routes.blueprint)
+app.register_blueprint(budget_routes.blueprint)
+app.register_blueprint(goal_routes.blueprint)
+app.register_blueprint(notification_routes.blueprint)
+app.register_blueprint(insight_routes.blueprint)
+app.register_blueprint(dashboard_routes.blueprint)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
 def partitions(event):
     return run_job("partitions")
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="budget-alerts")
+def budget_alerts(event):
+    return run_job("budget-alerts")
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="unusual-spending")
+def unusual_spending(event):
+    return run_job("unusual-spending")
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="bill-reminders")
+def bill_reminders(event):
+    return run_job("bill-reminders")
 
 
 # The suffix keeps the built file itself (same prefix) from triggering another build.

@@ -19,8 +19,32 @@ def _partitions(*, dry_run: bool = False):
     return ensure_partitions(dry_run=dry_run)
 
 
+def _budget_alerts(*, dry_run: bool = False):
+    from chalicelib.budgets.alerts import run_budget_alerts
+
+    return run_budget_alerts(dry_run=dry_run)
+
+
+def _unusual_spending(*, dry_run: bool = False):
+    from chalicelib.insights.unusual import run_unusual_spending
+
+    return run_unusual_spending(dry_run=dry_run)
+
+
+def _bill_reminders(*, dry_run: bool = False):
+    from chalicelib.insights.bills import run_bill_reminders
+
+    return run_bill_reminders(dry_run=dry_run)
+
+
 JOBS: dict[str, Job] = {
-    job.name: job for job in (Job("partitions", _partitions, "create monthly transaction partitions ahead of time"),)
+    job.name: job
+    for job in (
+        Job("partitions", _partitions, "create monthly transaction partitions ahead of time"),
+        Job("budget-alerts", _budget_alerts, "alert budget categories at their threshold and over 100 % (hourly)"),
+        Job("unusual-spending", _unusual_spending, "flag outflows far above the usual at a merchant (daily)"),
+        Job("bill-reminders", _bill_reminders, "remind recurring payments due in 0-3 days (daily)"),
+    )
 }
 
 

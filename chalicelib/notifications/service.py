@@ -1,4 +1,6 @@
-"""Creating notifications. Only services create them; clients only read and mark."""
+"""The notification feed. Only services create notifications; clients list, count and
+mark them read. Every change bumps the user's cache generation (the dashboard shows the
+unread count)."""
 
 from datetime import datetime
 from typing import Any
@@ -7,6 +9,13 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_jsonable_python
+
+from chalicelib.errors import NotFound
+from chalicelib.infra import db
+from chalicelib.infra.invalidation import invalidate_users
+from chalicelib.notifications import repo
+from chalicelib.notifications.models import NotificationOut, NotificationPage, UnreadCount
+from chalicelib.notifications.paging import decode_cursor, page
 
 NOTIFICATION_TYPES = ("budget_alert", "goal_milestone", "unusual_spending", "bill_reminder", "system", "security")
 
@@ -34,4 +43,41 @@ def create_notification(
            RETURNING id""",
         (user_id, type, title[:255], message, Jsonb(to_jsonable_python(data or {})), priority, dedupe_key, expires_at),
     ).fetchone()
-    return row["id"] if row else None
+    if row is None:
+        return None
+    invalidate_users([user_id])
+    return row["id"]
+
+
+def list_notifications(
+    *, user_id: UUID, unread: bool | None, type: str | None, cursor: str | None, limit: int
+) -> NotificationPage:
+    """The caller's live notifications, newest first."""
+    after = decode_cursor(cursor)
+    with db.transaction() as conn:
+        rows = repo.list_for_user(conn, user_id=user_id, unread=unread, type=type, after=after, limit=limit)
+    items, next_cursor = page(rows, limit)
+    return NotificationPage(items=[NotificationOut.model_validate(r) for r in items], next_cursor=next_cursor)
+
+
+def unread_count(*, user_id: UUID) -> UnreadCount:
+    """How many live notifications the caller has not read."""
+    with db.transaction() as conn:
+        return UnreadCount(count=repo.unread_count(conn, user_id=user_id))
+
+
+def mark_read(*, user_id: UUID, notification_id: UUID) -> NotificationOut:
+    """Mark one of the caller's notifications read (reading it again changes nothing)."""
+    with db.transaction() as conn:
+        row = repo.mark_read(conn, user_id=user_id, notification_id=notification_id)
+        if row is None:
+            raise NotFound("Notification not found")
+        invalidate_users([user_id])
+        return NotificationOut.model_validate(row)
+
+
+def mark_all_read(*, user_id: UUID) -> None:
+    """Mark every live notification of the caller read."""
+    with db.transaction() as conn:
+        if repo.mark_all_read(conn, user_id=user_id):
+            invalidate_users([user_id])

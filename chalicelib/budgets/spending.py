@@ -1,0 +1,76 @@
+"""What a budget's categories have spent in a period, computed set-based in SQL for
+any number of budgets at once (status, dashboard and the budget-alerts schedule all
+read it from here, so they can never disagree).
+
+Spent (API.md "Budgets"): outflows minus refunds in the category and its
+sub-categories within the period, cancelled transactions ignored, over the owner's
+personal accounts (a family budget: the family's accounts), never below zero.
+"""
+
+from psycopg import sql
+
+# Budgets whose period contains the date: {on_date} is an SQL date expression that may
+# refer to `u` (the owner, for the owner's local today) and `z` (the owner's timezone);
+# {where} filters `b`. An owner whose users.timezone PostgreSQL does not know counts in
+# UTC rather than failing the whole pass.
+LINES_CTE = """
+zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
+active AS (
+    SELECT b.id AS budget_id, b.user_id, b.family_id, b.name AS budget_name, b.currency,
+           p.period_start, p.period_end
+      FROM budgets b
+      JOIN users u ON u.id = b.user_id
+      LEFT JOIN zones z ON z.name = u.timezone
+     CROSS JOIN LATERAL budget_period(b.period_type, b.start_date, b.end_date, {on_date}) p
+     WHERE {where}
+),
+lines AS (
+    SELECT a.*, bc.category_id, bc.allocated_amount, bc.alert_threshold
+      FROM active a
+      LEFT JOIN budget_categories bc ON bc.budget_id = a.budget_id AND bc.is_active
+),
+tree AS (
+    SELECT DISTINCT category_id AS root, category_id AS id FROM lines WHERE category_id IS NOT NULL
+    UNION
+    SELECT tree.root, c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+),
+scope AS (
+    SELECT a.budget_id, acc.id AS account_id
+      FROM active a JOIN accounts acc ON acc.user_id = a.user_id AND acc.family_id IS NULL
+     WHERE a.family_id IS NULL
+    UNION ALL
+    SELECT a.budget_id, acc.id FROM active a JOIN accounts acc ON acc.family_id = a.family_id
+),
+net AS (
+    SELECT l.budget_id, l.category_id, -SUM(t.amount) AS net
+      FROM lines l
+      JOIN scope s ON s.budget_id = l.budget_id
+      JOIN tree ON tree.root = l.category_id
+      JOIN transactions t ON t.account_id = s.account_id AND t.category_id = tree.id
+                         AND t.transaction_date BETWEEN l.period_start AND l.period_end
+     WHERE t.status <> 'cancelled'
+     GROUP BY l.budget_id, l.category_id
+),
+spent AS (
+    SELECT l.*, GREATEST(0.00, COALESCE(n.net, 0.00)) AS spent
+      FROM lines l LEFT JOIN net n ON n.budget_id = l.budget_id AND n.category_id = l.category_id
+)"""
+
+OWNER_TODAY = sql.SQL("(now() AT TIME ZONE COALESCE(z.name, 'UTC'))::date")
+
+
+def lines_cte(*, where: sql.Composable, on_date: sql.Composable = OWNER_TODAY) -> sql.Composed:
+    """`WITH RECURSIVE …` ending in CTE `spent`: one row per (active budget period, category)
+    with allocated_amount, alert_threshold and spent (category_id NULL for a budget with no
+    categories)."""
+    return sql.SQL("WITH RECURSIVE " + LINES_CTE).format(where=where, on_date=on_date)
+
+
+def budget_lines(conn, *, where: sql.Composable, on_date: sql.Composable = OWNER_TODAY) -> list[dict]:
+    query = lines_cte(where=where, on_date=on_date) + sql.SQL(
+        """
+        SELECT s.*, c.name AS category_name
+          FROM spent s LEFT JOIN categories c ON c.id = s.category_id
+         ORDER BY s.budget_id, c.name, s.category_id"""
+    )
+    return conn.execute(query).fetchall()

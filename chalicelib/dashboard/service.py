@@ -1,0 +1,84 @@
+"""GET /dashboard: how the caller is doing today, this month and against their budgets.
+
+Cached in Redis under dashboard:{user_id}:{generation}: every write that changes a
+figure (transactions, accounts, categories, budgets, goals, notifications) bumps the
+generation of everyone who sees it, so the next call misses and recomputes. The cached
+answer also remembers its date, so a cached dashboard never outlives the caller's
+midnight."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+
+from chalicelib.budgets.periods import local_today
+from chalicelib.budgets.service import WORST, line_state, percent
+from chalicelib.budgets.spending import budget_lines
+from chalicelib.dashboard import repo
+from chalicelib.dashboard.models import BudgetSummary, DashboardOut, TopCategory
+from chalicelib.families.access import load_access
+from chalicelib.infra import cache, db
+from chalicelib.infra.invalidation import user_generation
+from chalicelib.notifications.service import unread_count
+
+TTL_SECONDS = 300
+
+
+def cache_key(user_id: UUID, generation: int) -> str:
+    return f"dashboard:{user_id}:{generation}"
+
+
+def get_dashboard(*, user_id: UUID) -> DashboardOut:
+    """The caller's dashboard, from the cache when nothing changed since it was built."""
+    generation = user_generation(user_id)
+    with db.transaction() as conn:
+        today = local_today(repo.timezone_of(conn, user_id))
+        if generation is not None:
+            cached = cache.get_json(cache_key(user_id, generation))
+            if cached is not None and cached.get("date") == today.isoformat():
+                return DashboardOut.model_validate(cached)
+        out = _build(conn, user_id=user_id, today=today)
+    if generation is not None:
+        cache.set_json(cache_key(user_id, generation), out.model_dump(mode="json"), TTL_SECONDS)
+    return out
+
+
+def _build(conn, *, user_id: UUID, today) -> DashboardOut:
+    access = load_access(conn, user_id)
+    figures = repo.month_figures(conn, access, today)
+    where = sql.SQL("b.is_active AND {}").format(access.visible("b"))
+    lines = budget_lines(conn, where=where, on_date=sql.Literal(today))
+    return DashboardOut(
+        date=today,
+        spent_today=max(figures["spent_today"], Decimal("0.00")),
+        spent_month_to_date=max(figures["spent_month"], Decimal("0.00")),
+        income_month_to_date=figures["income_month"],
+        top_categories=[TopCategory.model_validate(r) for r in repo.top_categories(conn, access, today)],
+        budgets=_summaries(lines),
+        unread_notifications=unread_count(user_id=user_id).count,
+    )
+
+
+def _summaries(lines: list[dict[str, Any]]) -> list[BudgetSummary]:
+    """One entry per budget: the worst state of its categories, percent of the total used."""
+    budgets: dict[UUID, dict[str, Any]] = {}
+    for line in lines:
+        entry = budgets.setdefault(
+            line["budget_id"],
+            {"name": line["budget_name"], "state": "ok", "spent": Decimal(0), "allocated": Decimal(0)},
+        )
+        if line["category_id"] is None:
+            continue
+        state = line_state(spent=line["spent"], allocated=line["allocated_amount"], threshold=line["alert_threshold"])
+        if WORST[state] > WORST[entry["state"]]:
+            entry["state"] = state
+        entry["spent"] += line["spent"]
+        entry["allocated"] += line["allocated_amount"]
+    ordered = sorted(budgets.items(), key=lambda kv: (-WORST[kv[1]["state"]], kv[1]["name"], str(kv[0])))
+    return [
+        BudgetSummary(
+            budget_id=budget_id, name=e["name"], state=e["state"], percent_used=percent(e["spent"], e["allocated"])
+        )
+        for budget_id, e in ordered
+    ]
