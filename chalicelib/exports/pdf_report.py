@@ -190,7 +190,7 @@ def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list
     flow: list = [Paragraph("Budgets", st["h2"])]
     if not budgets:
         return [*flow, Paragraph("No budget was active in this period.", st["muted"])]
-    # Sized for "1 Feb – 29 Feb 2024", "Food & Dining > Restaurants", "exceeded" at 8 pt.
+    # Sized for "1 Feb - 29 Feb 2024", "Food & Dining > Restaurants", "exceeded" at 8 pt.
     widths = [w * width for w in (0.187, 0.282, 0.122, 0.122, 0.122, 0.068, 0.097)]
     for budget in budgets:
         heading = Paragraph(
