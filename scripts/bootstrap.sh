@@ -26,6 +26,13 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
+# pdftoppm/pdftotext (Debian's poppler-utils): the export tests render and read the PDF report.
+if ! command -v pdftoppm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get install -y -qq poppler-utils >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }) ||
+    echo "bootstrap: could not install poppler-utils; the PDF export tests will be skipped" >&2
+fi
+
 stamp=.venv/.fiscaflow-deps
 want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
