@@ -59,6 +59,25 @@ class Settings(BaseSettings):
     import_max_listed_errors: int = Field(default=10_000, ge=1)
     import_upload_expires_seconds: int = Field(default=900, ge=60)
 
+    # Auth: sessions (and so refresh tokens) live this long from sign-in; rotation does not extend them.
+    session_ttl_days: int = Field(default=30, ge=1)
+    email_verification_ttl_hours: int = Field(default=48, ge=1)
+    password_reset_ttl_minutes: int = Field(default=30, ge=5)
+    # Rate limits (API.md defaults). Failed logins trip a lockout of base * 2^(trips-1) seconds, capped.
+    login_failures_per_account_per_minute: int = Field(default=5, ge=1)
+    login_failures_per_ip_per_minute: int = Field(default=20, ge=1)
+    login_lockout_base_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1)
+    registrations_per_ip_per_minute: int = Field(default=60, ge=1)
+    password_reset_requests_per_account_per_hour: int = Field(default=5, ge=1)
+    api_requests_per_user_per_minute: int = Field(default=600, ge=1)
+    # Email delivery: "log" writes the message (with its link) to the log; "ses" sends with Amazon SES.
+    email_delivery: str = Field(default="log", pattern="^(log|ses)$")
+    email_sender: str = "FiscaFlow <no-reply@fiscaflow.local>"
+    ses_region: str = "us-east-1"
+    # Base of the links in verification and reset emails (the web app's address).
+    public_app_url: str = "http://127.0.0.1:8000"
+
     @property
     def elasticsearch_configured(self) -> bool:
         return bool(self.elasticsearch_url)
