@@ -6,10 +6,14 @@ from chalice import Chalice, Rate
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
 from chalicelib.exports.routes import routes as export_routes
+from chalicelib.families.routes import routes as family_routes
 from chalicelib.goals.routes import routes as goal_routes
 from chalicelib.infra.settings import get_settings
 from chalicelib.insights.routes import routes as insight_routes
 from chalicelib.jobs import run_job
+from chalicelib.ledger.accounts.routes import routes as account_routes
+from chalicelib.ledger.categories.routes import routes as category_routes
+from chalicelib.ledger.transactions.routes import routes as transaction_routes
 from chalicelib.notifications.routes import routes as notification_routes
 from chalicelib.system.routes import routes as system_routes
 
@@ -17,6 +21,10 @@ app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
 
 app.register_blueprint(system_routes.blueprint)
+app.register_blueprint(family_routes.blueprint)
+app.register_blueprint(account_routes.blueprint)
+app.register_blueprint(category_routes.blueprint)
+app.register_blueprint(transaction_routes.blueprint)
 app.register_blueprint(export_routes.blueprint)
 app.register_blueprint(budget_routes.blueprint)
 app.register_blueprint(goal_routes.blueprint)

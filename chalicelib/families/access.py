@@ -73,12 +73,39 @@ class Access:
         """SQL condition: rows of `alias` (with user_id and family_id columns) the caller may read."""
         user_col = sql.Identifier(alias, "user_id") if alias else sql.Identifier("user_id")
         family_col = sql.Identifier(alias, "family_id") if alias else sql.Identifier("family_id")
+        if not self.family_ids:
+            # Same rows; without the always-false OR branch the planner can use an index on user_id.
+            return sql.SQL("({fam} IS NULL AND {usr} = {me})").format(
+                fam=family_col, usr=user_col, me=sql.Literal(self.user_id)
+            )
         return sql.SQL("(({fam} IS NULL AND {usr} = {me}) OR {fam} = ANY({families}))").format(
             fam=family_col,
             usr=user_col,
             me=sql.Literal(self.user_id),
             families=sql.Literal(self.family_ids),
         )
+
+    def visible_parts(self, alias: str | None = None, *, family_id: UUID | None = None) -> list[sql.Composed]:
+        """`visible()` split into disjoint conditions (own personal rows, then one per family)
+        whose OR is `visible()`: a large list query runs one ordered index scan per part and
+        merges them, where a single OR would have to sort every visible row. With `family_id`,
+        only that family's part (the caller must be a member: check with require_family)."""
+        user_col = sql.Identifier(alias, "user_id") if alias else sql.Identifier("user_id")
+        family_col = sql.Identifier(alias, "family_id") if alias else sql.Identifier("family_id")
+        families = [family_id] if family_id is not None else self.family_ids
+        parts = [
+            sql.SQL("{fam} = {family}").format(fam=family_col, family=sql.Literal(f))
+            for f in families
+            if f in self.family_roles
+        ]
+        if family_id is None:
+            parts.insert(
+                0,
+                sql.SQL("({fam} IS NULL AND {usr} = {me})").format(
+                    fam=family_col, usr=user_col, me=sql.Literal(self.user_id)
+                ),
+            )
+        return parts
 
 
 def load_access(conn: psycopg.Connection, user_id: UUID) -> Access:

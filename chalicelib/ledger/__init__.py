@@ -1,0 +1,1 @@
+"""The ledger: accounts, categories and transactions (with receipts)."""

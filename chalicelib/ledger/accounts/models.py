@@ -1,0 +1,80 @@
+"""Request and response models of /accounts."""
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BeforeValidator, Field
+
+from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.ledger.fields import Currency, strip_text
+
+AccountType = Literal["checking", "savings", "credit_card", "investment", "loan", "other"]
+AccountName = Annotated[str, BeforeValidator(strip_text), Field(min_length=1, max_length=100)]
+Institution = Annotated[str, BeforeValidator(strip_text), Field(max_length=100)]
+
+
+def normalize_account_number(value: object) -> object:
+    """Digits and letters only (spaces and dashes are presentation), 4 to 34 of them (IBAN length)."""
+    if not isinstance(value, str):
+        return value
+    cleaned = re.sub(r"[\s-]", "", value).upper()
+    if not re.fullmatch(r"[A-Z0-9]{4,34}", cleaned):
+        raise ValueError("must be 4 to 34 letters or digits (spaces and dashes allowed)")
+    return cleaned
+
+
+AccountNumber = Annotated[str, BeforeValidator(normalize_account_number)]
+
+
+class AccountCreate(RequestModel):
+    name: AccountName
+    type: AccountType
+    institution: Institution | None = None
+    account_number: AccountNumber | None = None
+    currency: Currency = "USD"
+    family_id: UUID | None = None
+    opening_balance: Money = Decimal("0.00")
+    allow_negative: bool = False
+
+
+class AccountPatch(RequestModel):
+    name: AccountName | None = None
+    type: AccountType | None = None
+    institution: Institution | None = None
+    account_number: AccountNumber | None = None
+    currency: Currency | None = None
+    family_id: UUID | None = None
+    opening_balance: Money | None = None
+    allow_negative: bool | None = None
+    is_active: bool | None = None
+
+
+class AccountQuery(RequestModel):
+    family_id: UUID | None = None
+    include_inactive: bool = False
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+class AccountOut(ResponseModel):
+    id: UUID
+    user_id: UUID
+    family_id: UUID | None
+    name: str
+    type: AccountType
+    institution: str | None
+    account_number_masked: str | None
+    balance: Money
+    opening_balance: Money
+    currency: str
+    allow_negative: bool
+    is_active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class AccountList(ResponseModel):
+    items: list[AccountOut]
+    next_cursor: str | None

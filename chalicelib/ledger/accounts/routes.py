@@ -1,0 +1,51 @@
+"""/accounts (API.md "Accounts"). GETs answer from the API cache when it is fresh."""
+
+from uuid import UUID
+
+from chalicelib.api.context import RequestContext
+from chalicelib.api.routing import ApiBlueprint
+from chalicelib.ledger.accounts import service
+from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
+from chalicelib.ledger.response_cache import cached
+
+routes = ApiBlueprint(__name__, tag="accounts")
+
+
+@routes.route("/accounts", method="POST", body=AccountCreate, response=AccountOut, status=201, errors_=(403, 404))
+def create_account(ctx: RequestContext, body: AccountCreate):
+    """Open an account (personal, or in a family the caller manages)."""
+    return service.create_account(ctx, data=body)
+
+
+@routes.route("/accounts", query=AccountQuery, response=AccountList, errors_=(404,))
+def list_accounts(ctx: RequestContext, query: AccountQuery):
+    """Accounts the caller can see."""
+    return cached(
+        "accounts",
+        user_id=ctx.user_id,
+        params=query.model_dump(mode="json"),
+        compute=lambda: service.list_accounts(user_id=ctx.user_id, query=query).model_dump(mode="json"),
+    )
+
+
+@routes.route("/accounts/{account_id}", response=AccountOut, errors_=(404,))
+def get_account(ctx: RequestContext, account_id: UUID):
+    """One account."""
+    return cached(
+        "account",
+        user_id=ctx.user_id,
+        params={"id": str(account_id)},
+        compute=lambda: service.get_account(user_id=ctx.user_id, account_id=account_id).model_dump(mode="json"),
+    )
+
+
+@routes.route("/accounts/{account_id}", method="PATCH", body=AccountPatch, response=AccountOut, errors_=(403, 404, 409))
+def update_account(ctx: RequestContext, account_id: UUID, body: AccountPatch):
+    """Change an account."""
+    return service.update_account(ctx, account_id=account_id, data=body)
+
+
+@routes.route("/accounts/{account_id}", method="DELETE", status=204, errors_=(403, 404))
+def delete_account(ctx: RequestContext, account_id: UUID):
+    """Delete an unused account, or deactivate one with transactions."""
+    service.delete_account(ctx, account_id=account_id)

@@ -1,0 +1,227 @@
+"""Transaction use cases (API.md "Transactions").
+
+Who: a personal account's owner, or a family account's members (member and above
+write, viewers read). A transaction's family_id is always its account's; on a personal
+account it is owned by the account's owner. Balances are the database's job (statement
+triggers); every write here first locks the accounts it touches, in id order, so
+concurrent writers queue instead of deadlocking.
+
+Status moves: pending -> posted | cancelled | disputed; posted -> disputed | cancelled;
+disputed -> posted | cancelled; cancelled is final (book a new transaction instead).
+categorization_source: a category chosen by a person is "manual"; a PATCH that sets
+category_id on an "ml" or "plaid" categorization records "user_correction" (and drops
+the confidence)."""
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from chalicelib.api.context import RequestContext
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
+from chalicelib.infra import db, storage
+from chalicelib.infra.logging import logger
+from chalicelib.ledger.accounts import repo as accounts_repo
+from chalicelib.ledger.accounts.service import load_authorized, negative_balance_refused
+from chalicelib.ledger.categories.service import visible_category
+from chalicelib.ledger.changes import record_change
+from chalicelib.ledger.transactions import repo
+from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
+from chalicelib.search import outbox
+
+TRANSITIONS = {
+    "pending": {"posted", "cancelled", "disputed"},
+    "posted": {"disputed", "cancelled"},
+    "disputed": {"posted", "cancelled"},
+    "cancelled": set(),
+}
+NOT_NULL = ("account_id", "amount", "description", "transaction_date", "status", "currency")
+
+
+def _field_not_found(what: str, field: str) -> NotFound:
+    return NotFound(f"{what} not found", details=[{"field": field, "message": "not found"}])
+
+
+def _account_for_write(conn: psycopg.Connection, access: Access, account_id: UUID, field: str) -> dict[str, Any]:
+    """The account, locked for the balance update, if the caller may book on it."""
+    account = accounts_repo.get(conn, account_id)
+    if account is None or not access.can_see(owner_id=account["user_id"], family_id=account["family_id"]):
+        raise _field_not_found("Account", field)
+    access.authorize(
+        owner_id=account["user_id"], family_id=account["family_id"], need=WRITE_TRANSACTIONS, what="Account"
+    )
+    if not account["is_active"]:
+        raise Conflict("This account is inactive; reactivate it to book transactions")
+    return account
+
+
+def _check_category(conn: psycopg.Connection, access: Access, category_id: UUID, account: dict[str, Any]) -> None:
+    """The category must be visible, and on a family account a default or that family's own
+    (other members could not see a personal one)."""
+    category = visible_category(conn, access, category_id)
+    if category is None:
+        raise _field_not_found("Category", "category_id")
+    if account["family_id"] is not None and not (
+        category["is_default"] or category["family_id"] == account["family_id"]
+    ):
+        raise ValidationFailed.field("category_id", "a family account takes default or family categories only")
+
+
+def _check_consistency(row: dict[str, Any], account: dict[str, Any]) -> None:
+    if row["currency"] != account["currency"]:
+        raise ValidationFailed.field("currency", f"must be the account's currency ({account['currency']})")
+    if row.get("posted_date") is not None and row["posted_date"] < row["transaction_date"]:
+        raise ValidationFailed.field("posted_date", "must not be before transaction_date")
+
+
+def _write(call, *args):
+    try:
+        return call(*args)
+    except psycopg.errors.CheckViolation as exc:
+        if negative_balance_refused(exc):
+            raise Conflict("This would take the account below zero (savings and investment accounts)") from None
+        raise
+
+
+def get_transaction(*, user_id: UUID, transaction_id: UUID) -> TransactionOut:
+    """One transaction the caller can see (archived ones too, read-only)."""
+    with db.transaction() as conn:
+        row = repo.get(conn, transaction_id) or repo.get_archived(conn, transaction_id)
+        if row is None:
+            raise NotFound("Transaction not found")
+        load_access(conn, user_id).authorize(
+            owner_id=row["user_id"], family_id=row["family_id"], need=READ, what="Transaction"
+        )
+        return TransactionOut(**row)
+
+
+def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> TransactionOut:
+    """Book a transaction on an account the caller may write to."""
+    with db.transaction() as conn:
+        access = load_access(conn, ctx.user_id)
+        if data.family_id is not None and access.role_in(data.family_id) is None:
+            raise _field_not_found("Family", "family_id")
+        account = _account_for_write(conn, access, data.account_id, "account_id")
+        if data.category_id is not None:
+            _check_category(conn, access, data.category_id, account)
+        row = data.model_dump(exclude={"family_id"})
+        row.update(
+            user_id=account["user_id"] if account["family_id"] is None else ctx.user_id,
+            family_id=account["family_id"],
+            currency=data.currency or account["currency"],
+            categorization_source="manual",
+            categorization_confidence=None,
+        )
+        _check_consistency(row, account)
+        # Automatic categorization of rows with no category_id belongs here, before the
+        # insert: one call that fills category_id, categorization_source "ml" and
+        # categorization_confidence (chalicelib/categorization, built separately).
+        accounts_repo.lock_in_order(conn, [account["id"]])
+        created = _write(repo.insert, conn, row)
+        out = TransactionOut(**created)
+        outbox.record_changes(conn, aggregate_type="transaction", ids=[created["id"]])
+        record_change(
+            conn,
+            ctx,
+            action="transaction.create",
+            resource_type="transaction",
+            resource_id=created["id"],
+            before=None,
+            after=out.model_dump(mode="json"),
+            owners=[(created["user_id"], created["family_id"])],
+        )
+        return out
+
+
+def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: TransactionPatch) -> TransactionOut:
+    """Change a transaction: fields, status, category, date, or account (balances follow)."""
+    changes = data.model_dump(exclude_unset=True)
+    for field in NOT_NULL:
+        if field in changes and changes[field] is None:
+            raise ValidationFailed.field(field, "cannot be null")
+    with db.transaction() as conn:
+        access = load_access(conn, ctx.user_id)
+        before = repo.get(conn, transaction_id, for_update=True)
+        if before is None:
+            raise NotFound("Transaction not found")
+        access.authorize(
+            owner_id=before["user_id"], family_id=before["family_id"], need=WRITE_TRANSACTIONS, what="Transaction"
+        )
+        account = load_authorized(conn, access, before["account_id"], need=READ)
+        if changes.get("account_id", before["account_id"]) != before["account_id"]:
+            account = _account_for_write(conn, access, changes["account_id"], "account_id")
+            changes["family_id"] = account["family_id"]
+            if account["family_id"] is None:
+                changes["user_id"] = account["user_id"]
+        _apply_status(before["status"], changes)
+        category_id = changes.get("category_id", before["category_id"])
+        if category_id is not None and ("category_id" in changes or "account_id" in changes):
+            _check_category(conn, access, category_id, account)
+        if "category_id" in changes:
+            _apply_categorization_source(before, changes)
+        _check_consistency({**before, **changes}, account)
+        accounts_repo.lock_in_order(conn, [before["account_id"], account["id"]])
+        after = _write(repo.update, conn, transaction_id, before["transaction_date"], changes) if changes else before
+        out = TransactionOut(**after)
+        outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
+        record_change(
+            conn,
+            ctx,
+            action="transaction.update",
+            resource_type="transaction",
+            resource_id=transaction_id,
+            before=TransactionOut(**before).model_dump(mode="json"),
+            after=out.model_dump(mode="json"),
+            owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
+        )
+        return out
+
+
+def _apply_status(current: str, changes: dict[str, Any]) -> None:
+    new = changes.get("status", current)
+    if new != current and new not in TRANSITIONS[current]:
+        raise Conflict(f"A {current} transaction cannot become {new}")
+
+
+def _apply_categorization_source(before: dict[str, Any], changes: dict[str, Any]) -> None:
+    if before["categorization_source"] in ("ml", "plaid", "user_correction"):
+        changes["categorization_source"] = "user_correction"
+    else:
+        changes["categorization_source"] = "manual"
+    changes["categorization_confidence"] = None
+
+
+def delete_transaction(ctx: RequestContext, *, transaction_id: UUID) -> None:
+    """Delete a transaction (its receipt object goes too)."""
+    with db.transaction() as conn:
+        access = load_access(conn, ctx.user_id)
+        before = repo.get(conn, transaction_id, for_update=True)
+        if before is None:
+            raise NotFound("Transaction not found")
+        access.authorize(
+            owner_id=before["user_id"], family_id=before["family_id"], need=WRITE_TRANSACTIONS, what="Transaction"
+        )
+        accounts_repo.lock_in_order(conn, [before["account_id"]])
+        repo.delete(conn, transaction_id, before["transaction_date"])
+        outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id], operation="delete")
+        record_change(
+            conn,
+            ctx,
+            action="transaction.delete",
+            resource_type="transaction",
+            resource_id=transaction_id,
+            before=TransactionOut(**before).model_dump(mode="json"),
+            after=None,
+            owners=[(before["user_id"], before["family_id"])],
+        )
+        if before["receipt_url"]:
+            db.after_commit(lambda: remove_object(before["receipt_url"]))
+
+
+def remove_object(key: str) -> None:
+    """Best effort: a receipt left behind is an orphan object, never a wrong answer."""
+    try:
+        storage.delete(key)
+    except Exception as exc:
+        logger.warning("receipt object not deleted", extra={"key": key, "error": type(exc).__name__})
