@@ -3,6 +3,7 @@ handlers are declared here and hand straight over to chalicelib."""
 
 from chalice import Chalice, Rate
 
+from chalicelib.analytics.routes import routes as analytics_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
 from chalicelib.exports.routes import routes as export_routes
@@ -15,6 +16,7 @@ from chalicelib.ledger.accounts.routes import routes as account_routes
 from chalicelib.ledger.categories.routes import routes as category_routes
 from chalicelib.ledger.transactions.routes import routes as transaction_routes
 from chalicelib.notifications.routes import routes as notification_routes
+from chalicelib.search.routes import routes as search_routes
 from chalicelib.system.routes import routes as system_routes
 
 app = Chalice(app_name="fiscaflow")
@@ -31,6 +33,8 @@ app.register_blueprint(goal_routes.blueprint)
 app.register_blueprint(notification_routes.blueprint)
 app.register_blueprint(insight_routes.blueprint)
 app.register_blueprint(dashboard_routes.blueprint)
+app.register_blueprint(search_routes.blueprint)
+app.register_blueprint(analytics_routes.blueprint)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
@@ -51,6 +55,11 @@ def unusual_spending(event):
 @app.schedule(Rate(1, unit=Rate.DAYS), name="bill-reminders")
 def bill_reminders(event):
     return run_job("bill-reminders")
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="search-sync")
+def search_sync(event):
+    return run_job("search-sync")
 
 
 # The suffix keeps the built file itself (same prefix) from triggering another build.

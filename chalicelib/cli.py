@@ -5,6 +5,7 @@ fiscaflow migrate          apply pending migrations
 fiscaflow run NAME [--dry-run]   run one scheduled job now
 fiscaflow jobs             list the scheduled jobs
 fiscaflow bridge           run the local event bridge (S3 events and schedules)
+fiscaflow search init|reindex   create the search indices / rebuild them from PostgreSQL
 """
 
 import argparse
@@ -74,6 +75,19 @@ def _cmd_bridge(args) -> int:
     return 0
 
 
+def _cmd_search(args) -> int:
+    from dataclasses import asdict
+
+    from chalicelib.search import es_client, indices
+
+    if not es_client.configured():
+        print("fiscaflow: ELASTICSEARCH_URL is not set; search runs on PostgreSQL (nothing to do)", file=sys.stderr)
+        return 2
+    report = indices.init() if args.action == "init" else indices.reindex()
+    print(json.dumps({"search": args.action, "report": asdict(report)}, default=str))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fiscaflow", description="FiscaFlow operations")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=_cmd_run)
     sub.add_parser("jobs", help="list scheduled jobs").set_defaults(func=_cmd_jobs)
     sub.add_parser("bridge", help="run the local event bridge").set_defaults(func=_cmd_bridge)
+    search = sub.add_parser("search", help="Elasticsearch indices: init (idempotent) or reindex (alias swap)")
+    search.add_argument("action", choices=["init", "reindex"])
+    search.set_defaults(func=_cmd_search)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -37,6 +37,12 @@ def _bill_reminders(*, dry_run: bool = False):
     return run_bill_reminders(dry_run=dry_run)
 
 
+def _search_sync(*, dry_run: bool = False):
+    from chalicelib.search.sync import run_search_sync
+
+    return run_search_sync(dry_run=dry_run)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -44,6 +50,7 @@ JOBS: dict[str, Job] = {
         Job("budget-alerts", _budget_alerts, "alert budget categories at their threshold and over 100 % (hourly)"),
         Job("unusual-spending", _unusual_spending, "flag outflows far above the usual at a merchant (daily)"),
         Job("bill-reminders", _bill_reminders, "remind recurring payments due in 0-3 days (daily)"),
+        Job("search-sync", _search_sync, "drain the outbox into Elasticsearch, or mark it processed (every minute)"),
     )
 }
 

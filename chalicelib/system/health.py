@@ -1,22 +1,12 @@
 """Dependency checks behind GET /health."""
 
-import urllib.request
-
 from chalicelib.infra import cache, db, storage
-from chalicelib.infra.settings import get_settings
 
 
 def _elasticsearch_state() -> str:
-    url = get_settings().elasticsearch_url
-    if not url:
-        return "not_configured"
-    if not url.startswith(("http://", "https://")):
-        return "down"
-    try:
-        with urllib.request.urlopen(url, timeout=1.5) as response:  # noqa: S310 (scheme checked above)
-            return "ok" if response.status < 500 else "down"
-    except Exception:
-        return "down"
+    from chalicelib.search.es_client import ping
+
+    return ping()
 
 
 def check_health() -> tuple[int, dict]:

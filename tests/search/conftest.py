@@ -1,0 +1,110 @@
+"""Search fixtures: the engine under test and arrange helpers that write the outbox
+exactly as the ledger does (same transaction as the change)."""
+
+import json
+import os
+import secrets
+from datetime import date
+
+import pytest
+
+from chalicelib.infra.settings import get_settings
+from chalicelib.search import outbox
+from tests import factories
+
+ES_URL = os.environ.get("ELASTICSEARCH_URL")
+ENGINES = [
+    "postgres",
+    pytest.param(
+        "elasticsearch",
+        marks=pytest.mark.skipif(
+            not ES_URL,
+            reason="Elasticsearch engine not tested: no cluster (set TEST_ELASTICSEARCH_URL to run these contract tests)",
+        ),
+    ),
+]
+
+
+class EngineUnderTest:
+    def __init__(self, name: str):
+        self.name = name
+
+    def settle(self) -> None:
+        """Make every recorded change searchable (at once on postgres; a drain and a refresh on ES)."""
+        if self.name == "elasticsearch":
+            from chalicelib.search import es_client
+            from chalicelib.search.sync import run_search_sync
+
+            report = run_search_sync()
+            assert report.error is None and not report.parked, report
+            es_client.client().indices.refresh(index=es_client.alias("transactions"))
+
+
+def _use_settings(monkeypatch, **env) -> None:
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, client, monkeypatch):
+    from chalicelib.search import es_client
+
+    es_client.reset()
+    if request.param == "postgres":
+        _use_settings(monkeypatch, ELASTICSEARCH_URL=None)
+        yield EngineUnderTest("postgres")
+    else:
+        prefix = f"fiscaflow-test-{secrets.token_hex(4)}"
+        _use_settings(monkeypatch, ELASTICSEARCH_URL=ES_URL, ELASTICSEARCH_INDEX_PREFIX=prefix)
+        from chalicelib.search import indices
+
+        indices.init()
+        yield EngineUnderTest("elasticsearch")
+        es_client.client().indices.delete(index=f"{prefix}-*")
+        es_client.reset()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def ledger(conn):
+    """Arrange transactions the way the ledger writes them: the row and its outbox entry."""
+
+    class Ledger:
+        def add(self, user, account_id, amount="-10.00", **fields):
+            tx_id = factories.make_transaction(conn, user["id"], account_id, amount, **fields)
+            outbox.record_changes(conn, aggregate_type="transaction", ids=[tx_id])
+            return tx_id
+
+        def update(self, tx_id, **fields):
+            sets = ", ".join(f"{k} = %s" for k in fields)
+            conn.execute(f"UPDATE transactions SET {sets} WHERE id = %s", (*fields.values(), tx_id))
+            outbox.record_changes(conn, aggregate_type="transaction", ids=[tx_id])
+
+        def delete(self, tx_id):
+            conn.execute("DELETE FROM transactions WHERE id = %s", (tx_id,))
+            outbox.record_changes(conn, aggregate_type="transaction", ids=[tx_id], operation="delete")
+
+    return Ledger()
+
+
+def search(client, user, q=None, **params):
+    from urllib.parse import urlencode
+
+    query = {"q": q, **params} if q is not None else params
+    response = client.http.get(f"/search/transactions?{urlencode(query)}", headers=user["headers"])
+    return response.status_code, json.loads(response.body)
+
+
+def found(client, user, q, **params) -> list[str]:
+    status, body = search(client, user, q, **params)
+    assert status == 200, body
+    return [item["transaction"]["description"] for item in body["items"]]
+
+
+def day(y, m, d) -> date:
+    return date(y, m, d)
