@@ -2,14 +2,15 @@
 
 A series is the occurrences of one normalized merchant (or description; normalized in
 SQL, see insights/repo.py) whose amounts
-stay within 10 % of the latest one and which come about one calendar month apart
-(within DAY_TOLERANCE days of the date one month on). At least MIN_OCCURRENCES make a
-recurring payment. Its next due date is one calendar month after the last occurrence,
+stay within 10 % of the latest one and which come about one calendar month apart: each
+within GAP_TOLERANCE days of one month before the next one, and every one within
+DAY_TOLERANCE days of the series' usual day of the month (so a 36-day rhythm, which
+drifts through the month, is not monthly). At least MIN_OCCURRENCES make a recurring
+payment. Its next due date is one calendar month after the last occurrence,
 on its usual day of the month, clamped to that month's length (API.md
 "bill_reminder")."""
 
 import calendar
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,9 @@ from chalicelib.budgets.periods import add_months
 MIN_OCCURRENCES = 3
 AMOUNT_TOLERANCE = Decimal("0.10")
 DAY_TOLERANCE = 4
+# Two neighbours may each be DAY_TOLERANCE off the usual day, in opposite directions,
+# and February is up to three days shorter than the month before it.
+GAP_TOLERANCE = 9
 # How many of the latest occurrences may start a series (a one-off purchase at the
 # same merchant after the last bill must not hide the bill).
 SERIES_STARTS = 3
@@ -53,7 +57,7 @@ def _series_from(latest: Occurrence, earlier: list[Occurrence]) -> list[Occurren
     pool = [o for o in earlier if _close(o.amount, latest.amount)]
     while True:
         expected = add_months(chain[-1].day, -1)
-        near = [o for o in pool if abs((o.day - expected).days) <= DAY_TOLERANCE and o.day < chain[-1].day]
+        near = [o for o in pool if abs((o.day - expected).days) <= GAP_TOLERANCE and o.day < chain[-1].day]
         if not near:
             return list(reversed(chain))
         previous = min(near, key=lambda o: (abs((o.day - expected).days), -o.day.toordinal()))
@@ -62,18 +66,31 @@ def _series_from(latest: Occurrence, earlier: list[Occurrence]) -> list[Occurren
 
 
 def usual_day(days: list[date]) -> int:
-    """The most frequent day of the month; without a repeat, the median day."""
-    counts = Counter(d.day for d in days)
-    top = max(counts.values())
-    if top >= 2:
-        return max(day for day, n in counts.items() if n == top)
-    ordered = sorted(d.day for d in days)
-    return ordered[(len(ordered) - 1) // 2]
+    """The day of the month the occurrences sit closest to: least worst distance, then
+    least total distance, counted across month boundaries (a bill around the 1st paid on
+    the 29th is 3 days early, not 28 days late) and against clamped month ends (Feb 28 is
+    on the 31st)."""
+
+    def cost(day_of_month: int) -> tuple[int, int, int]:
+        offs = [days_off(d, day_of_month) for d in days]
+        return max(offs), sum(offs), day_of_month
+
+    return min(range(1, 32), key=cost)
+
+
+def on_day(month_start: date, day_of_month: int) -> date:
+    """That month's `day_of_month`, clamped to its length."""
+    return month_start.replace(day=min(day_of_month, calendar.monthrange(month_start.year, month_start.month)[1]))
 
 
 def next_due(last: date, day_of_month: int) -> date:
-    following = add_months(last.replace(day=1), 1)
-    return following.replace(day=min(day_of_month, calendar.monthrange(following.year, following.month)[1]))
+    return on_day(add_months(last.replace(day=1), 1), day_of_month)
+
+
+def days_off(day: date, day_of_month: int) -> int:
+    """How far `day` is from the nearest date that falls on `day_of_month` (clamped)."""
+    first = day.replace(day=1)
+    return min(abs((day - on_day(add_months(first, k), day_of_month)).days) for k in (-1, 0, 1))
 
 
 def median_amount(amounts: list[Decimal]) -> Decimal:
@@ -89,8 +106,10 @@ def detect(occurrences: list[Occurrence]) -> Recurring | None:
     for start in range(1, min(SERIES_STARTS, len(ordered)) + 1):
         latest = ordered[-start]
         series = _series_from(latest, ordered[: len(ordered) - start])
-        if len(series) >= MIN_OCCURRENCES:
-            day = usual_day([o.day for o in series])
+        if len(series) < MIN_OCCURRENCES:
+            continue
+        day = usual_day([o.day for o in series])
+        if max(days_off(o.day, day) for o in series) <= DAY_TOLERANCE:
             return Recurring(
                 occurrences=tuple(series),
                 usual_day=day,

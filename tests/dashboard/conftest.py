@@ -1,0 +1,1 @@
+from tests.budgets.conftest import api, cats  # noqa: F401 - shared fixtures

@@ -1,0 +1,122 @@
+from datetime import timedelta
+
+from chalicelib.budgets.periods import local_today
+from chalicelib.infra import db
+from chalicelib.infra.invalidation import invalidate_users
+from chalicelib.notifications.service import create_notification
+from tests.factories import default_category, make_account, make_family, make_transaction
+
+
+def test_figures_top_categories_and_budgets_in_the_callers_timezone(api, make_user, cats, conn):
+    tz = "Pacific/Kiritimati"
+    user, partner, stranger = make_user(timezone=tz), make_user(), make_user()
+    today = local_today(tz)
+    family = make_family(conn, user["id"], members={partner["id"]: "member"})
+    mine = make_account(conn, user["id"])
+    shared = make_account(conn, partner["id"], family_id=family)
+    theirs = make_account(conn, stranger["id"])
+    first = today.replace(day=1)
+    tx = [
+        (user, mine, "-12.00", today, cats["groceries"]),
+        (partner, shared, "-8.00", today, cats["restaurants"]),
+        (user, mine, "-100.00", first, default_category(conn, "Rent", "Housing")),
+        (user, mine, "-30.00", first, cats["shopping"]),
+        (user, mine, "10.00", first, cats["shopping"]),  # refund
+        (user, mine, "-5.00", first, None),  # uncategorized spending
+        (user, mine, "2500.00", first, default_category(conn, "Salary", "Income")),
+        (user, mine, "40.00", first, None),  # income without category
+        (user, mine, "-999.00", today, cats["groceries"], "cancelled"),
+        (user, mine, "-77.00", first - timedelta(days=1), cats["groceries"]),  # last month
+        (stranger, theirs, "-55.00", today, cats["groceries"]),
+    ]
+    for who, account, amount, day, category, *status in tx:
+        make_transaction(
+            conn, who["id"], account, amount, day=day, category_id=category, status=(status or ["posted"])[0]
+        )
+    for name, extra in (("Fun", cats["shopping"]), ("Food", cats["food"])):
+        api.post(
+            "/budgets",
+            user,
+            {
+                "name": name,
+                "period_type": "monthly",
+                "start_date": "2020-01-01",
+                "total_amount": "100",
+                "categories": [{"category_id": str(extra), "allocated_amount": "20.00"}],
+            },
+        )
+
+    status, d = api.get("/dashboard", user)
+    assert status == 200
+    assert d["date"] == today.isoformat()
+    same_day = first == today
+    assert d["spent_today"] == ("165.00" if same_day else "20.00")
+    assert d["spent_month_to_date"] == "145.00"
+    assert d["income_month_to_date"] == "2540.00"
+    assert d["top_categories"] == [
+        {"category_id": str(default_category(conn, "Housing")), "name": "Housing", "amount": "100.00"},
+        {"category_id": str(cats["food"]), "name": "Food & Dining", "amount": "20.00"},
+        {"category_id": str(cats["shopping"]), "name": "Shopping", "amount": "20.00"},
+    ]
+    assert [(b["name"], b["state"], b["percent_used"]) for b in d["budgets"]] == [
+        ("Fun", "warning", 100.0),  # worst state first
+        ("Food", "ok", 60.0),  # a personal budget: the partner's shared spending is not in it
+    ]
+    assert d["unread_notifications"] == 0
+
+
+def test_cached_until_a_write_bumps_the_generation(api, make_user, cats, conn, redis_clean):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    assert api.get("/dashboard", user)[1]["spent_today"] == "0.00"
+    assert any(k.endswith(f"dashboard:{user['id']}:0") for k in redis_clean.scan_iter("*dashboard*"))
+
+    make_transaction(conn, user["id"], account, "-9.99", day=local_today("UTC"), category_id=cats["food"])
+    assert api.get("/dashboard", user)[1]["spent_today"] == "0.00"  # served from the cache
+    invalidate_users([user["id"]])  # what the ledger's write does
+    assert api.get("/dashboard", user)[1]["spent_today"] == "9.99"
+
+    status, budget = api.post(
+        "/budgets",
+        user,
+        {
+            "name": "Food",
+            "period_type": "monthly",
+            "start_date": "2020-01-01",
+            "total_amount": "10",
+            "categories": [{"category_id": str(cats["food"]), "allocated_amount": "10.00"}],
+        },
+    )
+    assert status == 201
+    assert [b["name"] for b in api.get("/dashboard", user)[1]["budgets"]] == ["Food"]
+    api.patch(f"/budgets/{budget['id']}", user, {"name": "Groceries"})
+    assert [b["name"] for b in api.get("/dashboard", user)[1]["budgets"]] == ["Groceries"]
+
+    with db.transaction() as tx:
+        note = create_notification(tx, user_id=user["id"], type="system", title="t", message="m")
+    assert api.get("/dashboard", user)[1]["unread_notifications"] == 1
+    api.post(f"/notifications/{note}/read", user)
+    assert api.get("/dashboard", user)[1]["unread_notifications"] == 0
+
+    api.delete(f"/budgets/{budget['id']}", user)
+    assert api.get("/dashboard", user)[1]["budgets"] == []
+
+
+def test_a_family_budget_change_reaches_every_members_dashboard(api, make_user, cats, conn):
+    admin, viewer = make_user(), make_user()
+    family = make_family(conn, admin["id"], members={viewer["id"]: "viewer"})
+    assert api.get("/dashboard", viewer)[1]["budgets"] == []
+    status, _ = api.post(
+        "/budgets",
+        admin,
+        {
+            "name": "Shared",
+            "period_type": "yearly",
+            "start_date": "2020-01-01",
+            "total_amount": "10",
+            "family_id": str(family),
+            "categories": [{"category_id": str(cats["food"]), "allocated_amount": "10.00"}],
+        },
+    )
+    assert status == 201
+    assert [b["name"] for b in api.get("/dashboard", viewer)[1]["budgets"]] == ["Shared"]

@@ -1,0 +1,1 @@
+from tests.budgets.conftest import api, cats, owner  # noqa: F401 - shared fixtures
