@@ -1,6 +1,7 @@
 """The gate in front of every authenticated route."""
 
 from chalicelib.api.context import Principal, RequestContext
+from chalicelib.auth import ratelimit
 from chalicelib.auth.sessions import session_is_active
 from chalicelib.auth.tokens import decode_access_token
 from chalicelib.errors import Unauthorized
@@ -15,8 +16,10 @@ def bearer_token(ctx: RequestContext) -> str:
 
 
 def guard_request(ctx: RequestContext) -> None:
-    """Authenticate the caller and attach the principal to the context."""
+    """Authenticate the caller, apply the per-user request limit, attach the principal."""
     user_id, session_id = decode_access_token(bearer_token(ctx))
     if not session_is_active(user_id=user_id, session_id=session_id):
         raise Unauthorized("This session has been signed out", code="token_revoked")
+    # Counted after authentication, per user: an anonymous flood cannot use up someone's budget.
+    ratelimit.hit(ratelimit.api_user_limit(), str(user_id))
     ctx.principal = Principal(user_id=user_id, session_id=session_id)

@@ -1,0 +1,64 @@
+"""Profile and credential fields shared by registration and /users/me: what makes an
+email, a password, a name, a timezone or a locale acceptable."""
+
+import re
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from chalicelib.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+# The database's users_email_format check, so a bad address is a 400 here, never a 500 there.
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# BCP 47 as clients send it: language, optional script, optional region ("en", "pt-BR", "zh-Hant-TW").
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,18}[0-9]$")
+
+
+def _normalize_email(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known IANA timezone") from None
+    return value
+
+
+def _check_locale(value: str) -> str:
+    if not _LOCALE.match(value):
+        raise ValueError('is not a locale such as "en-US"')
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if not _PHONE.match(value):
+        raise ValueError("is not a phone number")
+    return value
+
+
+def _check_birth_date(value: date) -> date:
+    if value > date.today() or value.year < 1900:
+        raise ValueError("is not a plausible date of birth")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(_normalize_email), Field(max_length=255), AfterValidator(_check_email)]
+NewPassword = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
+# Checking a password never rejects its length below the minimum: that would tell a guesser the rule.
+GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Timezone = Annotated[str, Field(max_length=50), AfterValidator(_check_timezone)]
+Locale = Annotated[str, Field(max_length=10), AfterValidator(_check_locale)]
+Phone = Annotated[str, Field(max_length=20), AfterValidator(_check_phone)]
+BirthDate = Annotated[date, AfterValidator(_check_birth_date)]
