@@ -5,7 +5,6 @@ from chalice import Chalice, Rate
 
 from chalicelib.analytics.routes import routes as analytics_routes
 from chalicelib.auth.routes import routes as auth_routes
-from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.categorization.routes import routes as categorization_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
@@ -23,14 +22,11 @@ from chalicelib.notifications.routes import routes as notification_routes
 from chalicelib.search.routes import routes as search_routes
 from chalicelib.system.routes import routes as system_routes
 from chalicelib.users.routes import routes as user_routes
-from chalicelib.users.routes import routes as user_routes
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
 
 app.register_blueprint(system_routes.blueprint)
-app.register_blueprint(auth_routes.blueprint)
-app.register_blueprint(user_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)
 app.register_blueprint(user_routes.blueprint)
 app.register_blueprint(family_routes.blueprint)
