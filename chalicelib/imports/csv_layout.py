@@ -1,0 +1,357 @@
+"""Where a CSV statement keeps what: delimiter, preamble, header and the column of each
+role, read from the header names banks use (English, German, French, Dutch, Spanish,
+Italian) and, for files without a header or with unknown names, from the values."""
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from chalicelib.imports.rejections import ImportRejected
+from chalicelib.imports.values import date_shape, parse_amount
+
+DELIMITERS = (",", ";", "\t", "|")
+ROLES = (
+    "date",
+    "posted_date",
+    "description",
+    "payee",
+    "memo",
+    "amount",
+    "debit",
+    "credit",
+    "direction",
+    "category",
+    "reference",
+    "balance",
+    "currency",
+)
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "date": (
+        "date", "transaction date", "trans date", "txn date", "booking date", "buchungstag", "buchung",
+        "buchungsdatum", "datum", "date operation", "date de l operation", "date d operation", "fecha",
+        "fecha operacion", "data", "data operazione", "transaktionsdatum", "started date", "boekdatum",
+        "date of transaction", "transaction posted date",
+    ),
+    "posted_date": (
+        "post date", "posted date", "posting date", "valuta", "valutadatum", "value date", "date valeur",
+        "date de valeur", "wertstellung", "fecha valor", "data valuta", "rentedatum", "settlement date",
+        "completed date",
+    ),
+    "description": (
+        "description", "transaction description", "narrative", "verwendungszweck", "libelle", "libelle operation",
+        "libelle de l operation", "omschrijving", "naam omschrijving", "concepto", "descripcion", "descrizione",
+        "text", "purpose", "transaction details", "particulars", "bezeichnung", "vorgang", "dettagli",
+    ),
+    "payee": (
+        "payee", "name", "merchant", "merchant name", "counterparty", "beguenstigter zahlungspflichtiger",
+        "begunstigter zahlungspflichtiger", "auftraggeber empfanger", "auftraggeber empfaenger", "empfanger",
+        "zahlungsempfanger", "zahlungspflichtige", "beneficiary", "beneficiaire", "tegenpartij", "naam",
+        "payee name",
+    ),
+    "memo": (
+        "memo", "notes", "note", "buchungstext", "mitteilung", "mededelingen", "additional information", "info",
+        "comment", "remarks", "umsatztyp",
+    ),
+    "amount": (
+        "amount", "betrag", "montant", "bedrag", "importe", "importo", "transaction amount", "umsatz", "value",
+        "sum", "belopp", "kwota",
+    ),
+    "debit": (
+        "debit", "debit amount", "debits", "withdrawal", "withdrawals", "withdrawal amount", "money out",
+        "paid out", "soll", "ausgang", "ausgaben", "debet", "cargo", "addebiti", "uscite",
+    ),
+    "credit": (
+        "credit", "credit amount", "credits", "deposit", "deposits", "deposit amount", "money in", "paid in",
+        "haben", "eingang", "einnahmen", "abono", "accrediti", "entrate",
+    ),
+    "direction": (
+        "af bij", "debit credit", "credit debit", "dr cr", "cr dr", "soll haben", "s h", "credit debit indicator",
+        "details", "type", "transaction type",
+    ),
+    "category": ("category", "kategorie", "categorie", "categoria", "subcategory", "kategori", "rubrik"),
+    "reference": (
+        "reference", "ref", "transaction id", "id", "fitid", "reference number", "referenz", "kundenreferenz",
+        "kundenreferenz end to end", "transaction reference", "transaction number", "bank reference",
+    ),
+    "balance": (
+        "balance", "running bal", "running balance", "saldo", "solde", "kontostand", "available balance",
+    ),
+    "currency": ("currency", "wahrung", "waehrung", "devise", "moneda", "valuta"),
+}  # fmt: skip
+DIRECTION_WORDS = {
+    "af": -1, "bij": 1, "debit": -1, "credit": 1, "dr": -1, "cr": 1, "d": -1, "c": 1, "db": -1, "s": -1, "h": 1,
+    "soll": -1, "haben": 1,
+}  # fmt: skip
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+SAMPLE_LINES = 60
+
+
+def normalize_header(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+
+
+def role_of(header: str) -> str | None:
+    name = normalize_header(header)
+    if not name:
+        return None
+    for role, aliases in _ALIASES.items():
+        if name in aliases:
+            return role
+    # "Amount (EUR)", "Betrag in EUR", "Zahlungsempfänger*in": an alias followed by more words.
+    best = None
+    for role, aliases in _ALIASES.items():
+        for alias in aliases:
+            if name.startswith(alias + " ") and (best is None or len(alias) > best[1]):
+                best = (role, len(alias))
+    return best[0] if best else None
+
+
+@dataclass
+class Layout:
+    delimiter: str
+    first_record: int  # index of the first data record (after preamble and header)
+    columns: dict[str, int]
+    width: int
+    header: list[str] | None = None
+    date_order: str | None = None
+    decimal_separator: str | None = None
+    invert_sign: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        return {
+            "delimiter": self.delimiter,
+            "has_header": self.header is not None,
+            "columns": {role: (self.header[i] if self.header else i + 1) for role, i in sorted(self.columns.items())},
+        }
+
+
+def _records(lines: list[str], delimiter: str) -> list[list[str]]:
+    return list(csv.reader(lines, delimiter=delimiter))
+
+
+def _is_blank(record: list[str]) -> bool:
+    return not any(cell.strip() for cell in record)
+
+
+def _is_transaction(record: list[str]) -> bool:
+    cells = [c.strip() for c in record if c.strip()]
+    has_date = any(date_shape(c) for c in cells)
+    return has_date and any(_is_amount(c) for c in cells if not date_shape(c))
+
+
+def _is_amount(cell: str) -> bool:
+    try:
+        parse_amount(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _run_start(records: list[list[str]]) -> tuple[int, int, int]:
+    """(start, width, score) of the table in a sample: the field count shared by the most
+    records holding a date and an amount (preamble lines of account details have neither
+    both), starting at its header when the line before the first such record is one."""
+    widths: dict[int, list[int]] = {}
+    for i, record in enumerate(records):
+        if len(record) >= 2 and _is_transaction(record):
+            widths.setdefault(len(record), []).append(i)
+    if not widths:
+        # A table without one dated amount: still a table, so that the answer can name
+        # the columns it has and ask for a mapping.
+        for i, record in enumerate(records):
+            if len(record) >= 2 and not _is_blank(record):
+                widths.setdefault(len(record), []).append(i)
+        if not widths:
+            return 0, 0, 0
+        width = max(widths, key=lambda w: (len(widths[w]), w))
+        return widths[width][0], width, 0
+    width = max(widths, key=lambda w: (len(widths[w]), w))
+    first = widths[width][0]
+    previous = next((i for i in range(first - 1, -1, -1) if not _is_blank(records[i])), None)
+    start = previous if previous is not None and len(records[previous]) == width else first
+    return start, width, len(widths[width])
+
+
+def _looks_like_data(cell: str) -> bool:
+    value = cell.strip()
+    return bool(value) and (date_shape(value) is not None or _is_amount(value))
+
+
+def _column_values(records: list[list[str]], index: int) -> list[str]:
+    return [r[index].strip() for r in records if index < len(r) and r[index].strip()]
+
+
+def _all_dates(values: list[str]) -> bool:
+    return bool(values) and all(date_shape(v) for v in values)
+
+
+def _mostly_dates(values: list[str]) -> bool:
+    # A named date column keeps its role with a few bad values: those rows are reported.
+    return sum(1 for v in values if date_shape(v)) * 2 >= len(values)
+
+
+def _all_amounts(values: list[str]) -> bool:
+    if not values:
+        return False
+    try:
+        for v in values:
+            parse_amount(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _infer_from_values(records: list[list[str]], width: int, known: dict[str, int]) -> dict[str, int]:
+    """Roles for columns the header did not name, from what the sample rows hold."""
+    columns = dict(known)
+    taken = set(columns.values())
+    free = [i for i in range(width) if i not in taken]
+    for i in free:
+        values = _column_values(records, i)
+        if "date" not in columns and _all_dates(values):
+            columns["date"] = i
+            taken.add(i)
+    has_amount = any(r in columns for r in ("amount", "debit", "credit"))
+    if not has_amount:
+        for i in range(width):
+            if i in taken:
+                continue
+            values = _column_values(records, i)
+            # A fully populated numeric column is the amount; a sparse one is more likely a
+            # reference or check number.
+            if _all_amounts(values) and len(values) == sum(1 for r in records if not _is_blank(r)):
+                if all(v.isdigit() and len(v) > 6 for v in values):
+                    continue
+                columns["amount"] = i
+                taken.add(i)
+                break
+    if not any(r in columns for r in ("description", "payee", "memo")):
+        best, best_len = None, 0.0
+        for i in range(width):
+            if i in taken:
+                continue
+            values = _column_values(records, i)
+            texts = [v for v in values if not _looks_like_data(v)]
+            if not texts:
+                continue
+            average = sum(len(v) for v in texts) / len(records)
+            if average > best_len:
+                best, best_len = i, average
+        if best is not None and best_len >= 2:
+            columns["description"] = best
+    return columns
+
+
+def _verify(columns: dict[str, int], records: list[list[str]]) -> dict[str, int]:
+    """Drop roles whose values contradict their name (German "Valuta" is a date, Dutch a currency)."""
+    checked = {}
+    for role, i in columns.items():
+        values = _column_values(records, i)
+        if role in ("date", "posted_date") and values and not _mostly_dates(values):
+            if role == "posted_date" and all(_CURRENCY_CODE.match(v) for v in values):
+                checked.setdefault("currency", i)
+            continue
+        if role == "currency" and values and not all(_CURRENCY_CODE.match(v) for v in values):
+            if _all_dates(values):
+                checked.setdefault("posted_date", i)
+            continue
+        if role == "direction" and values and not all(v.lower() in DIRECTION_WORDS for v in values):
+            continue
+        checked.setdefault(role, i)
+    if "date" not in checked and "posted_date" in checked:
+        checked["date"] = checked.pop("posted_date")
+    return checked
+
+
+def _header_columns(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for i, name in enumerate(header):
+        role = role_of(name)
+        if role and role not in columns:
+            columns[role] = i
+    return columns
+
+
+def detect_layout(sample: list[str]) -> Layout:
+    """The layout of a CSV statement from its first lines; ImportRejected when the text
+    is not a table of dated amounts."""
+    best = None
+    for delimiter in DELIMITERS:
+        records = _records(sample, delimiter)
+        start, width, score = _run_start(records)
+        if width and (best is None or (score, width) > (best[3], best[2])):
+            best = (delimiter, start, width, score, records)
+    if best is None:
+        raise ImportRejected(
+            "The file is not a recognized statement format: expected CSV (comma, semicolon, tab or pipe "
+            "separated), OFX/QFX or QIF"
+        )
+    delimiter, start, width, _, records = best
+    first = records[start]
+    header = None
+    if not any(_looks_like_data(c) for c in first) and any(c.strip() for c in first):
+        header = [c.strip() for c in first]
+    data = [r for r in records[start + (1 if header else 0) :] if len(r) == width and not _is_blank(r)]
+    named = _header_columns(header) if header else {}
+    columns = _verify(_infer_from_values(data, width, _verify(named, data)), data)
+    layout = Layout(delimiter, start + (1 if header else 0), columns, width, header)
+    require_roles(layout)
+    return layout
+
+
+def require_roles(layout: Layout) -> None:
+    missing = []
+    if "date" not in layout.columns:
+        missing.append("a date")
+    if not any(r in layout.columns for r in ("amount", "debit", "credit")):
+        missing.append("an amount (or debit and credit)")
+    if not any(r in layout.columns for r in ("description", "payee", "memo")):
+        missing.append("a description")
+    if missing:
+        found = f" (columns found: {', '.join(layout.header)})" if layout.header else ""
+        raise ImportRejected(
+            f"Could not find {' and '.join(missing)} column in this CSV file{found}; "
+            "import it again with a column mapping"
+        )
+
+
+def apply_mapping(sample: list[str], mapping: dict) -> Layout:
+    """The layout a saved column mapping describes (names or 1-based positions)."""
+    delimiter = mapping.get("delimiter")
+    if delimiter is None:
+        delimiter = max(DELIMITERS, key=lambda d: _run_start(_records(sample, d))[::-1][:2])
+    records = _records(sample, delimiter)
+    skip = int(mapping.get("skip_lines") or 0)
+    has_header = mapping.get("has_header")
+    refs = {role: mapping[role] for role in ROLES if mapping.get(role) is not None}
+    if has_header is None:
+        has_header = any(isinstance(v, str) for v in refs.values())
+    header = [c.strip() for c in records[skip]] if has_header and len(records) > skip else None
+    width = len(records[skip]) if len(records) > skip else 0
+    columns = {}
+    for role, ref in refs.items():
+        if isinstance(ref, int):
+            index = ref - 1
+        else:
+            names = [normalize_header(h) for h in header or []]
+            if normalize_header(ref) not in names:
+                raise ImportRejected(f"The mapping names a column {ref!r} for {role} that is not in the file's header")
+            index = names.index(normalize_header(ref))
+        if index >= width:
+            raise ImportRejected(f"The mapping puts {role} in column {index + 1}; the file has {width} columns")
+        columns[role] = index
+    layout = Layout(
+        delimiter,
+        skip + (1 if header else 0),
+        columns,
+        width,
+        header,
+        date_order=mapping.get("date_format"),
+        decimal_separator=mapping.get("decimal_separator"),
+        invert_sign=bool(mapping.get("invert_sign")),
+    )
+    require_roles(layout)
+    return layout

@@ -1,0 +1,37 @@
+"""POST /imports, GET /imports, GET /imports/{import_id}."""
+
+from uuid import UUID
+
+from chalicelib.api.context import RequestContext
+from chalicelib.api.routing import ApiBlueprint
+from chalicelib.imports import service
+from chalicelib.imports.models import ImportCreate, ImportListQuery, ImportOut, ImportPage, ImportUpload
+
+routes = ApiBlueprint(__name__, tag="imports")
+
+
+@routes.route("/imports", method="POST", body=ImportCreate, response=ImportUpload, status=201, errors_=(403, 404))
+def create_import(ctx: RequestContext, body: ImportCreate):
+    """Ask for a presigned upload URL for a bank statement file (CSV, OFX/QFX, QIF)."""
+    return service.request_import(
+        ctx,
+        user_id=ctx.user_id,
+        account_id=body.account_id,
+        filename=body.filename,
+        format=body.format,
+        mapping=body.mapping,
+    )
+
+
+@routes.route("/imports", query=ImportListQuery, response=ImportPage)
+def list_imports(ctx: RequestContext, query: ImportListQuery):
+    """The caller's statement imports, newest first."""
+    return service.list_imports(
+        user_id=ctx.user_id, limit=query.limit, cursor=query.cursor, account_id=query.account_id, status=query.status
+    )
+
+
+@routes.route("/imports/{import_id}", response=ImportOut, errors_=(404,))
+def get_import(ctx: RequestContext, import_id: UUID):
+    """One statement import: status, counts and every bad line of a failed file."""
+    return service.get_import(user_id=ctx.user_id, import_id=import_id)

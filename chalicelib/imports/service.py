@@ -1,0 +1,84 @@
+"""Use cases of the imports API: ask for an upload URL, read one's imports."""
+
+from uuid import UUID, uuid4
+
+from chalicelib.api.context import RequestContext
+from chalicelib.audit.service import record_audit
+from chalicelib.errors import NotFound
+from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
+from chalicelib.imports import cursors, repo
+from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
+from chalicelib.infra import db, storage
+from chalicelib.infra.settings import get_settings
+
+
+def object_key(*, user_id: UUID, account_id: UUID, import_id: UUID, filename: str) -> str:
+    return f"imports/{user_id}/{account_id}/{import_id}/{filename}"
+
+
+def request_import(
+    ctx: RequestContext,
+    *,
+    user_id: UUID,
+    account_id: UUID,
+    filename: str,
+    format: str | None,
+    mapping: ColumnMapping | None,
+) -> ImportUpload:
+    """Record a pending import and hand out a presigned PUT for its file."""
+    import_id = uuid4()
+    key = object_key(user_id=user_id, account_id=account_id, import_id=import_id, filename=filename)
+    with db.transaction() as conn:
+        account = repo.find_account(conn, account_id)
+        if account is None:
+            raise NotFound("Account not found")
+        access = load_access(conn, user_id)
+        access.authorize(
+            owner_id=account["user_id"], family_id=account["family_id"], need=WRITE_TRANSACTIONS, what="Account"
+        )
+        if mapping is not None:
+            repo.save_mapping(
+                conn, account_id=account_id, mapping=mapping.model_dump(exclude_defaults=True), user_id=user_id
+            )
+        repo.insert_log(
+            conn,
+            log_id=import_id,
+            user_id=user_id,
+            account_id=account_id,
+            status="pending",
+            file_key=key,
+            metadata={"format": format, "filename": filename},
+        )
+        record_audit(
+            conn,
+            ctx,
+            action="import.requested",
+            resource_type="import",
+            resource_id=import_id,
+            data={"account_id": account_id, "filename": filename, "format": format, "mapping": mapping is not None},
+        )
+    expires = get_settings().import_upload_expires_seconds
+    return ImportUpload(
+        import_id=import_id, upload_url=storage.presigned_put(key, expires_seconds=expires), key=key, expires_in=expires
+    )
+
+
+def get_import(*, user_id: UUID, import_id: UUID) -> ImportOut:
+    """One of the caller's imports."""
+    with db.transaction() as conn:
+        row = repo.get_log(conn, log_id=import_id, user_id=user_id)
+    if row is None:
+        raise NotFound("Import not found")
+    return import_out(row)
+
+
+def list_imports(
+    *, user_id: UUID, limit: int, cursor: str | None, account_id: UUID | None, status: str | None
+) -> ImportPage:
+    """The caller's imports, newest first."""
+    after = cursors.decode(cursor) if cursor else None
+    with db.transaction() as conn:
+        rows = repo.list_logs(conn, user_id=user_id, limit=limit + 1, after=after, account_id=account_id, status=status)
+    page = rows[:limit]
+    next_cursor = cursors.encode(cursor_key(page[-1])) if len(rows) > limit else None
+    return ImportPage(items=[import_out(r) for r in page], next_cursor=next_cursor)

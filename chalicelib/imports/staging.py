@@ -1,0 +1,81 @@
+"""Valid rows on their way into the database: written to local disk in PostgreSQL's COPY
+text format while the file is parsed (nothing is written to the database until the
+whole file is known to be good), then streamed into a temporary table in one COPY."""
+
+import contextlib
+import os
+import tempfile
+from datetime import date
+
+from chalicelib.categorization.keywords import keyword_slot
+from chalicelib.imports.statement import StatementRow
+
+STAGING_COLUMNS = (
+    "line",
+    "transaction_date",
+    "posted_date",
+    "amount",
+    "description",
+    "merchant",
+    "memo",
+    "external_id",
+    "category_hint",
+    "keyword_slot",
+)
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _field(value) -> str:
+    if value is None:
+        return "\\N"
+    return str(value).translate(_ESCAPES)
+
+
+class RowSpool:
+    def __init__(self):
+        handle, self.path = tempfile.mkstemp(prefix="fiscaflow-rows-")
+        self._out = os.fdopen(handle, "w", encoding="utf-8", buffering=1024 * 1024)
+        self.count = 0
+        self.first_date: date | None = None
+        self.last_date: date | None = None
+
+    def add(self, row: StatementRow) -> None:
+        self.count += 1
+        day = row.transaction_date
+        if self.first_date is None or day < self.first_date:
+            self.first_date = day
+        if self.last_date is None or day > self.last_date:
+            self.last_date = day
+        fields = (
+            row.line,
+            day.isoformat(),
+            row.posted_date.isoformat() if row.posted_date else None,
+            row.amount,
+            row.description,
+            row.merchant,
+            row.memo,
+            row.external_id,
+            row.category_hint,
+            keyword_slot(row.description, row.merchant),
+        )
+        self._out.write("\t".join(_field(v) for v in fields) + "\n")
+
+    def finish(self) -> None:
+        self._out.close()
+
+    def chunks(self, size: int = 1024 * 1024):
+        with open(self.path, "rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+
+    def close(self) -> None:
+        if not self._out.closed:
+            self._out.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    def __enter__(self) -> "RowSpool":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
