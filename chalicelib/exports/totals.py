@@ -6,7 +6,6 @@ report_repo. Where chalicelib/analytics and chalicelib/budgets grow services for
 same numbers, these functions are the ones to hand over to them.
 """
 
-import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +15,8 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from chalicelib.budgets.periods import period_containing
+from chalicelib.budgets.service import line_state
 from chalicelib.exports import report_repo
 from chalicelib.exports.report_repo import ExportScope
 
@@ -117,38 +118,19 @@ def spending_totals(conn: psycopg.Connection, scope: ExportScope) -> ReportTotal
 
 # --- budgets ---------------------------------------------------------------------
 
-_PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
 
 def budget_periods(
     *, period_type: str, start_date: date, end_date: date | None, date_from: date, date_to: date
 ) -> list[tuple[date, date]]:
-    """The budget's periods that overlap [date_from, date_to]; a period runs from the
-    start date (or its monthly/quarterly/yearly anniversary) to the day before the next,
-    cut at end_date."""
-    if period_type not in _PERIOD_MONTHS:
-        end = end_date or date_to
-        return [(start_date, end)] if start_date <= date_to and end >= date_from else []
-    step = _PERIOD_MONTHS[period_type]
-    months_in = max(0, (date_from.year - start_date.year) * 12 + date_from.month - start_date.month)
-    k = max(0, months_in // step - 1)
+    """The budget's periods (chalicelib/budgets' rule) that overlap [date_from, date_to]."""
     periods = []
-    while True:
-        start = _add_months(start_date, k * step)
-        if start > date_to or (end_date is not None and start > end_date):
+    day = max(date_from, start_date)
+    while day <= date_to:
+        period = period_containing(period_type=period_type, start_date=start_date, end_date=end_date, on=day)
+        if period is None:
             break
-        end = _add_months(start_date, (k + 1) * step) - timedelta(days=1)
-        if end_date is not None:
-            end = min(end, end_date)
-        if end >= date_from:
-            periods.append((start, end))
-        k += 1
+        periods.append((period.start, period.end))
+        day = period.end + timedelta(days=1)
     return periods
 
 
@@ -172,11 +154,7 @@ class BudgetLine:
 
     @property
     def state(self) -> str:
-        if self.spent > self.allocated:
-            return "exceeded"
-        if self.spent >= self.allocated * self.alert_threshold:
-            return "warning"
-        return "ok"
+        return line_state(spent=self.spent, allocated=self.allocated, threshold=self.alert_threshold)
 
 
 @dataclass(frozen=True)
