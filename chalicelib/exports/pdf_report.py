@@ -187,9 +187,10 @@ def _period_text(start: date, end: date) -> str:
 
 
 def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list:
-    flow: list = [Paragraph("Budgets", st["h2"])]
+    title = Paragraph("Budgets", st["h2"])
     if not budgets:
-        return [*flow, Paragraph("No budget was active in this period.", st["muted"])]
+        return [title, Paragraph("No budget was active in this period.", st["muted"])]
+    flow: list[tuple[list, bool]] = []
     # Sized for "1 Feb - 29 Feb 2024", "Food & Dining > Restaurants", "exceeded" at 8 pt.
     widths = [w * width for w in (0.187, 0.282, 0.122, 0.122, 0.122, 0.068, 0.097)]
     for budget in budgets:
@@ -199,7 +200,7 @@ def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list
             st["h3"],
         )
         if not budget.lines:
-            flow += [heading, Paragraph("No categories allocated.", st["muted"])]
+            flow.append(([heading, Paragraph("No categories allocated.", st["muted"])], False))
             continue
         rows = [["Period", "Category", "Allocated", "Spent", "Remaining", "Used", "State"]]
         for line in sorted(budget.lines, key=lambda item: (item.period_start, item.category)):
@@ -225,9 +226,14 @@ def _budget_section(budgets: list[BudgetReport], st: dict, width: float) -> list
                 ]
             )
         )
-        # A short budget stays on one page; a long one splits with its header row repeated.
-        flow += [KeepTogether([heading, table])] if len(rows) < 25 else [heading, table]
-    return flow
+        flow.append(([heading, table], len(rows) >= 25))
+    # The section title travels with the first budget; a short budget stays on one page,
+    # a long one splits with its header row repeated (its headings keepWithNext).
+    flow[0] = ([title, *flow[0][0]], flow[0][1])
+    story: list = []
+    for block, long in flow:
+        story += block if long else [KeepTogether(block)]
+    return story
 
 
 def _merchant_section(totals: ReportTotals, st: dict, width: float) -> list:
