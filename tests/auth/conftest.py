@@ -45,3 +45,81 @@ def register(client):
 
 def bearer(token):
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def login(client, email, password=PASSWORD, headers=None, **body):
+    return post(client, "/auth/login", {"email": email, "password": password, **body}, headers=headers)
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Override settings for one test through the environment (the object is frozen and cached)."""
+    from chalicelib.infra.settings import get_settings
+
+    def apply(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(name.upper(), str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+class FakeClock:
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    """The rate limiter's clock, moved by hand (start mid-window, far from any boundary)."""
+    import time
+
+    clock = FakeClock((int(time.time()) // 3600) * 3600 + 7)
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
+
+
+class Outbox:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, message):
+        self.messages.append(message)
+
+    def token(self, index=-1):
+        return self.messages[index].link.split("token=", 1)[1]
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    """Email delivery captured instead of logged."""
+    box = Outbox()
+    monkeypatch.setattr("chalicelib.auth.mailer.sender", lambda: box)
+    return box
+
+
+@pytest.fixture
+def log_lines():
+    """Every log line written during the test, as text."""
+    import io
+    import logging
+
+    from chalicelib.infra.logging import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    previous = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
