@@ -172,7 +172,8 @@ def _write(event_key, key, target, spool, rejection, details) -> ImportOutcome:
                 conn,
                 user_id=target.user_id,
                 account_id=target.account["id"] if target.account else None,
-                status="in_progress",
+                # Without an account the record can only ever be a failed one (schema check).
+                status="in_progress" if target.account else "failed",
                 file_key=key,
                 metadata=metadata,
             )
