@@ -87,7 +87,7 @@ def test_external_ids_decide_duplicates_and_new_ones_are_added(conn, owner, chec
 
 def test_the_same_statement_as_csv_after_ofx_is_recognized_by_fingerprint(conn, owner, checking, run_import):
     run_import(owner["id"], checking, "ofx_sgml_checking_cp1252.ofx")
-    csv = "Date,Description,Amount\n2024-01-15,ACME PAYROLL,1800.00\n2024-01-31,New one,-1.00\n".encode()
+    csv = b"Date,Description,Amount\n2024-01-15,ACME PAYROLL,1800.00\n2024-01-31,New one,-1.00\n"
 
     record = run_import(owner["id"], checking, "jan.csv", csv)
 
