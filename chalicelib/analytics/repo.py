@@ -165,3 +165,28 @@ def net_worth(
 def user_timezone(conn: psycopg.Connection, user_id: UUID) -> str:
     row = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()
     return (row and row["timezone"]) or "UTC"
+
+
+def category_roots(conn: psycopg.Connection, ids: list[str]) -> tuple[dict[str, str], str | None, str | None]:
+    """({category id: top-level ancestor id}, Income id, Transfers id) for these categories."""
+    rows = conn.execute(
+        """WITH RECURSIVE up AS (
+               SELECT c.id AS start, c.id, c.parent_id, 0 AS depth FROM categories c WHERE c.id = ANY(%s::uuid[])
+               UNION ALL
+               SELECT up.start, p.id, p.parent_id, up.depth + 1 FROM up JOIN categories p ON p.id = up.parent_id
+                WHERE up.depth < 16)
+           SELECT start::text AS start, id::text AS root FROM up WHERE parent_id IS NULL""",
+        (ids,),
+    ).fetchall()
+    special = conn.execute(
+        """SELECT (SELECT id::text FROM categories
+                    WHERE is_default AND parent_id IS NULL AND name = 'Income') AS income,
+                  (SELECT id::text FROM categories
+                    WHERE is_default AND parent_id IS NULL AND name = 'Transfers') AS transfers"""
+    ).fetchone()
+    return {r["start"]: r["root"] for r in rows}, special["income"], special["transfers"]
+
+
+def names(conn: psycopg.Connection, table: str, ids: list[str]) -> dict[str, str]:
+    query = sql.SQL("SELECT id::text AS id, name FROM {} WHERE id = ANY(%s::uuid[])").format(sql.Identifier(table))
+    return {r["id"]: r["name"] for r in conn.execute(query, (ids,))}

@@ -107,8 +107,12 @@ def cashflow(*, user_id: UUID, query: CashflowQuery) -> dict:
                 # Refunds can outweigh outflows in a period; expenses are never negative.
                 expenses = max(r["spending"], ZERO)
                 items.append(
-                    {"period_start": r["period_start"], "income": r["income"], "expenses": expenses,
-                     "net": r["income"] - expenses}
+                    {
+                        "period_start": r["period_start"],
+                        "income": r["income"],
+                        "expenses": expenses,
+                        "net": r["income"] - expenses,
+                    }
                 )
             result = CashflowResult(from_=from_, to=to, interval=query.interval, items=items)
             return result.model_dump(mode="json", by_alias=True), engine

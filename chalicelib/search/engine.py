@@ -64,7 +64,9 @@ class Engine(Protocol):
 
 
 def empty_page(engine: str) -> SearchPage:
-    return SearchPage(hits=[], total=0, facets={"category": [], "merchant": [], "month": []}, next_after=None, engine=engine)
+    return SearchPage(
+        hits=[], total=0, facets={"category": [], "merchant": [], "month": []}, next_after=None, engine=engine
+    )
 
 
 def encode_cursor(engine: str, after: list[Any] | None) -> str | None:

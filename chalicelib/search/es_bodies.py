@@ -37,6 +37,7 @@ TRANSACTIONS_MAPPINGS = {
         "category_id": {"type": "keyword"},
         "amount": {"type": "scaled_float", "scaling_factor": 100},
         "amount_cents": {"type": "long"},
+        "inflow": {"type": "boolean"},
         "currency": {"type": "keyword"},
         "description": {**_FOLDED_TEXT, "fields": {"raw": {"type": "keyword", "ignore_above": 1024}}},
         "merchant": {
@@ -154,6 +155,7 @@ def transaction_document(row: dict[str, Any]) -> dict[str, Any]:
         )
     }
     doc["amount_cents"] = int(Decimal(row["amount"]) * 100)
+    doc["inflow"] = doc["amount_cents"] > 0
     confidence = row.get("categorization_confidence")
     doc["categorization_confidence"] = None if confidence is None else f"{Decimal(confidence):.2f}"
     doc["tags"] = list(row.get("tags") or [])
@@ -215,9 +217,7 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     dates = {k: v.isoformat() for k, v in (("gte", filters.from_), ("lte", filters.to)) if v is not None}
     if dates:
         clauses.append({"range": {"transaction_date": dates}})
-    cents = {
-        k: int(v * 100) for k, v in (("gte", filters.min_amount), ("lte", filters.max_amount)) if v is not None
-    }
+    cents = {k: int(v * 100) for k, v in (("gte", filters.min_amount), ("lte", filters.max_amount)) if v is not None}
     if cents:
         clauses.append({"range": {"amount_cents": cents}})
     return clauses

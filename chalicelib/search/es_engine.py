@@ -11,7 +11,7 @@ from chalicelib.search.text import query_words
 
 def hit_transaction(source: dict[str, Any]) -> dict[str, Any]:
     """A document's _source as the ledger's transaction shape."""
-    row = {k: v for k, v in source.items() if k not in ("amount_cents", "location", "location_raw")}
+    row = {k: v for k, v in source.items() if k not in ("amount_cents", "inflow", "location", "location_raw")}
     row["location"] = source.get("location_raw")
     return row
 

@@ -56,11 +56,11 @@ class LogShipper(logging.Handler):
         self._thread.start()
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Only the enqueue happens on the caller's thread: building and masking the
+        # document (milliseconds) is the shipper thread's work.
         try:
-            self._queue.put_nowait(log_document(record))
+            self._queue.put_nowait(record)
         except queue.Full:
-            self.dropped += 1
-        except Exception:
             self.dropped += 1
 
     def _run(self) -> None:
@@ -73,7 +73,7 @@ class LogShipper(logging.Handler):
                 except queue.Empty:
                     break
             try:
-                self._send(lines)
+                self._send([log_document(r) for r in lines])
             except Exception:
                 self.failed_batches += 1  # logging about a logging failure would loop
 

@@ -156,10 +156,11 @@ class PostgresEngine:
             return search_transactions(conn, request)
 
 
-def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> SearchPage:
+def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list[str], sql.Composed, dict] | None:
+    """(query words, the search statement, its parameters); None when q holds no word."""
     words = conn.execute("SELECT search_query_words(%s) AS w", (request.q,)).fetchone()["w"]
     if not words:
-        return empty_page("postgres")
+        return None
     candidates = typo_candidates(conn, words)
     match_query, per_word = build_tsqueries(words, candidates)
     score, params = _score_sql(words, candidates, per_word)
@@ -171,7 +172,9 @@ def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> Sea
         a_score, a_date, a_created, a_id = request.after
         params.update(a_score=int(a_score), a_date=date.fromisoformat(a_date), a_id=UUID(a_id))
         params["a_created"] = datetime.fromisoformat(a_created)
-        after = sql.SQL("(score, transaction_date, created_at, id) < (%(a_score)s, %(a_date)s, %(a_created)s, %(a_id)s)")
+        after = sql.SQL(
+            "(score, transaction_date, created_at, id) < (%(a_score)s, %(a_date)s, %(a_created)s, %(a_id)s)"
+        )
     query = sql.SQL(_SEARCH).format(
         score=score,
         where=sql.SQL(" AND ").join(conds),
@@ -179,6 +182,14 @@ def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> Sea
         after=after,
         limit=sql.Placeholder("limit"),
     )
+    return words, query, params
+
+
+def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> SearchPage:
+    built = build_search(conn, request)
+    if built is None:
+        return empty_page("postgres")
+    words, query, params = built
     result = conn.execute(query, params).fetchone()
     page = result["page"]
     next_after = None
@@ -206,9 +217,9 @@ def _load_rows(conn: psycopg.Connection, page: list[dict]) -> dict[str, dict]:
     if not page:
         return {}
     rows = conn.execute(
-        sql.SQL(
-            "SELECT {} FROM transactions WHERE id = ANY(%s::uuid[]) AND transaction_date = ANY(%s::date[])"
-        ).format(sql.SQL(TRANSACTION_COLUMNS)),
+        sql.SQL("SELECT {} FROM transactions WHERE id = ANY(%s::uuid[]) AND transaction_date = ANY(%s::date[])").format(
+            sql.SQL(TRANSACTION_COLUMNS)
+        ),
         ([p["id"] for p in page], sorted({p["transaction_date"] for p in page})),
     ).fetchall()
     return {str(r["id"]): r for r in rows}

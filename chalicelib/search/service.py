@@ -9,7 +9,15 @@ from chalicelib.families.access import READ, Access, load_access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.search import categories, es_client
-from chalicelib.search.engine import Engine, Filters, SearchPage, SearchRequest, decode_cursor, encode_cursor, get_engine
+from chalicelib.search.engine import (
+    Engine,
+    Filters,
+    SearchPage,
+    SearchRequest,
+    decode_cursor,
+    encode_cursor,
+    get_engine,
+)
 from chalicelib.search.models import (
     CategorySearchQuery,
     CategorySearchResult,
@@ -18,7 +26,9 @@ from chalicelib.search.models import (
 )
 
 
-def resolve_scope(conn: psycopg.Connection, *, user_id: UUID, account_id: UUID | None, family_id: UUID | None) -> Access:
+def resolve_scope(
+    conn: psycopg.Connection, *, user_id: UUID, account_id: UUID | None, family_id: UUID | None
+) -> Access:
     """The caller's access, with an account or family filter they may not read → 404."""
     access = load_access(conn, user_id)
     if family_id is not None:

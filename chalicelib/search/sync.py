@@ -36,7 +36,9 @@ BATCH_SIZE = 500
 TIME_BUDGET_SECONDS = 45.0  # the schedule fires every 60 s
 PURGE_AFTER_DAYS = 7
 DRAIN_LOCK = "search-sync"
-_CATEGORY_COLUMNS = "id, name, description, icon, color, parent_id, is_default, is_active, sort_order, user_id, family_id"
+_CATEGORY_COLUMNS = (
+    "id, name, description, icon, color, parent_id, is_default, is_active, sort_order, user_id, family_id"
+)
 
 
 @dataclass

@@ -19,7 +19,8 @@ ENGINES = [
         "elasticsearch",
         marks=pytest.mark.skipif(
             not ES_URL,
-            reason="Elasticsearch engine not tested: no cluster (set TEST_ELASTICSEARCH_URL to run these contract tests)",
+            reason="Elasticsearch engine not tested: no cluster "
+            "(set TEST_ELASTICSEARCH_URL to run these contract tests)",
         ),
     ),
 ]

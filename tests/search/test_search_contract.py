@@ -76,8 +76,14 @@ def test_facets_count_the_whole_result_not_the_page(engine, conn, make_user, led
     user, account = _setup(conn, make_user)
     groceries = factories.default_category(conn, "Groceries", "Food & Dining")
     for i in range(30):
-        ledger.add(user, account, description=f"Grocery run {i}", merchant="Tesco", category_id=groceries,
-                   day=date(2026, 9, 1 + i % 28))
+        ledger.add(
+            user,
+            account,
+            description=f"Grocery run {i}",
+            merchant="Tesco",
+            category_id=groceries,
+            day=date(2026, 9, 1 + i % 28),
+        )
     for i in range(12):
         ledger.add(user, account, description=f"Grocery top-up {i}", merchant="Lidl", day=date(2026, 10, 1 + i))
     ledger.add(user, account, description="Cinema", merchant="Tesco", day=date(2026, 10, 5))

@@ -1,0 +1,199 @@
+"""Search and analytics on the PostgreSQL engine at 1,000,000 transactions of one user.
+
+    .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep]
+
+Creates its own database (fiscaflow_bench_search_<pid>), migrates it, generates the
+rows set-based (merchants skewed like real spending, ~30 % of descriptions carrying a
+unique reference number so the typo dictionary is large), then times each query
+through the service layer (what the route calls; Redis off, so analytics is never a
+cache hit) beside the bare SQL of the same statement, in the same run. Drops the
+database at the end unless --keep.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB_NAME = f"fiscaflow_bench_search_{os.getpid()}"
+DB_URL = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=DB_NAME)
+
+os.environ.update({"DATABASE_URL": DB_URL, "REDIS_URL": "", "LOG_LEVEL": "WARNING", "JWT_SIGNING_KEY": "x" * 48})
+os.environ.pop("ELASTICSEARCH_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MERCHANTS = [
+    "Starbucks", "Tesco", "Amazon", "Shell", "Uber", "Netflix", "Lidl", "Aldi", "Spotify", "Apple",
+    "Star Market", "Costa Coffee", "McDonalds", "Ikea", "Zara", "H&M", "Boots", "Deliveroo", "Airbnb", "Ryanair",
+]  # fmt: skip
+_SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "po"]
+MERCHANTS += [
+    (_SYLLABLES[i % 10] + _SYLLABLES[i // 10 % 10] + _SYLLABLES[i * 7 % 10]).capitalize()
+    + " " + ["Shop", "Market", "Cafe", "Store", "Bar"][i % 5]
+    for i in range(20, 200)
+]  # fmt: skip
+WORDS = [
+    "coffee", "groceries", "fuel", "subscription", "lunch", "dinner", "taxi", "rent", "books", "pharmacy",
+    "cinema", "parking", "hotel", "flight", "gym", "insurance", "electricity", "water", "internet", "phone",
+]  # fmt: skip
+
+
+def generate(rows: int) -> None:
+    from chalicelib.infra.migrations import migrate
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(DB_NAME)))
+    migrate(DB_URL)
+    with psycopg.connect(DB_URL, autocommit=True, row_factory=dict_row) as conn:
+        conn.execute("SELECT ensure_transaction_partitions((CURRENT_DATE - interval '36 months')::date, CURRENT_DATE)")
+        user = conn.execute(
+            "INSERT INTO users (email, password_hash) VALUES ('bench@example.com', 'x') RETURNING id"
+        ).fetchone()["id"]
+        accounts = [
+            conn.execute(
+                "INSERT INTO accounts (user_id, name, type) VALUES (%s, %s, 'checking') RETURNING id", (user, f"A{i}")
+            ).fetchone()["id"]
+            for i in range(3)
+        ]
+        categories = [r["id"] for r in conn.execute("SELECT id FROM categories WHERE parent_id IS NOT NULL")]
+        chunk = 100_000
+        started = time.monotonic()
+        for done in range(0, rows, chunk):
+            n = min(chunk, rows - done)
+            # Merchants skewed toward the head of the list (random()^1.5: ~3 % for the first), like real spending.
+            conn.execute(
+                """INSERT INTO transactions (user_id, account_id, category_id, amount, description, merchant,
+                                             transaction_date, status, tags, notes)
+                   SELECT %(user)s, (%(accounts)s::uuid[])[1 + (g %% 3)],
+                          CASE WHEN g %% 17 = 0 THEN NULL ELSE (%(cats)s::uuid[])[1 + (g %% %(ncats)s)] END,
+                          CASE WHEN g %% 9 = 0 THEN round((random() * 3000)::numeric, 2) + 0.01
+                               ELSE -round((random() * 200)::numeric, 2) - 0.01 END,
+                          (%(words)s::text[])[1 + (random() * 19)::int] || ' ' || m.name
+                            || CASE WHEN random() < 0.3 THEN ' REF' || (g + %(offset)s)::text ELSE '' END,
+                          m.name,
+                          CURRENT_DATE - (random() * 1090)::int,
+                          CASE WHEN g %% 50 = 0 THEN 'cancelled' ELSE 'posted' END,
+                          CASE WHEN g %% 7 = 0 THEN ARRAY['work'] END,
+                          CASE WHEN g %% 11 = 0 THEN 'shared with family' END
+                     FROM generate_series(1, %(n)s) AS g
+                     CROSS JOIN LATERAL (SELECT (%(merchants)s::text[])[1 + floor(power(random(), 1.5) * 200)::int
+                                                                          + (g * 0)] AS name) m""",
+                {
+                    "user": user,
+                    "accounts": accounts,
+                    "cats": categories,
+                    "ncats": len(categories),
+                    "words": WORDS,
+                    "merchants": MERCHANTS,
+                    "n": n,
+                    "offset": done,
+                },
+            )
+            total = done + n
+            print(f"  generated {total:>9,} rows  {total / (time.monotonic() - started):,.0f} rows/s", flush=True)
+        conn.execute("VACUUM ANALYZE")
+        words = conn.execute("SELECT count(*) AS n FROM search_dictionary").fetchone()["n"]
+        print(f"  dictionary: {words:,} words", flush=True)
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    fn()  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.99 * len(samples)) - 1)]
+
+
+def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float, float]]]:
+    from chalicelib.analytics import repo as analytics_repo
+    from chalicelib.analytics import service as analytics_service
+    from chalicelib.analytics.models import SpendingQuery
+    from chalicelib.families.access import load_access
+    from chalicelib.infra import db
+    from chalicelib.search import pg_engine
+    from chalicelib.search import service as search_service
+    from chalicelib.search.engine import Filters, SearchRequest
+    from chalicelib.search.models import TransactionSearchQuery
+
+    with db.transaction() as conn:
+        user = conn.execute("SELECT id FROM users").fetchone()["id"]
+        access = load_access(conn, user)
+    results = []
+    for label, q in (
+        ("common word (tesco)", "tesco"),
+        ("frequent word (coffee)", "coffee"),
+        ("prefix (star)", "star"),
+        ("typo (amazom)", "amazom"),
+        ("two words + facets (coffee starbucks)", "coffee starbucks"),
+    ):
+        query = TransactionSearchQuery(q=q, limit=50)
+        total = search_service.search_transactions(user_id=user, query=query).total
+
+        def bare(q=q):
+            with db.transaction() as conn:
+                request = SearchRequest(access=access, q=q, filters=Filters(), limit=50, after=None)
+                _, statement, params = pg_engine.build_search(conn, request)
+                conn.execute(statement, params).fetchone()
+
+        service_ms = timed(lambda query=query: search_service.search_transactions(user_id=user, query=query), runs)
+        results.append((label, total, service_ms, timed(bare, runs)))
+
+    spending = SpendingQuery(group_by="top_category")
+
+    def bare_spending():
+        with db.transaction() as conn:
+            from chalicelib.analytics import periods
+
+            from_, to = periods.resolve_range(None, None, today=periods.today_in("UTC"))
+            where, params = analytics_repo.scope_conditions(access, from_=from_, to=to, account_id=None, family_id=None)
+            analytics_repo.spending(conn, group_by="top_category", where=where, params=params)
+
+    answer = analytics_service.spending(user_id=user, query=spending)
+    results.append(
+        (
+            "/analytics/spending?group_by=top_category, 12 months",
+            sum(i["count"] for i in answer["items"]),
+            timed(lambda: analytics_service.spending(user_id=user, query=spending), runs),
+            timed(bare_spending, runs),
+        )
+    )
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    print(f"database {DB_NAME}: generating {args.rows:,} transactions", flush=True)
+    try:
+        started = time.monotonic()
+        generate(args.rows)
+        print(f"  generated in {time.monotonic() - started:.0f}s", flush=True)
+        print("\n| query | rows matched | service p50 / p99 ms | bare SQL p50 / p99 ms |\n|---|---:|---:|---:|")
+        for label, total, (s50, s99), (b50, b99) in measure(args.runs):
+            print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)
+    finally:
+        from chalicelib.infra import db
+
+        db.close_pool()
+        if not args.keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(
+                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(DB_NAME))
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
