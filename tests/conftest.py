@@ -2,8 +2,8 @@
 
 Each pytest process (each xdist worker too) gets its own database
 `fiscaflow_test_<pid>_<hex>`, migrated from scratch, its own Redis key prefix and its
-own bucket on the S3 server; `fiscaflow` is never touched. Between tests every table
-holding user data is truncated, so tests start clean and may run in any order.
+own bucket on the S3 server; `fiscaflow` is never touched. After each test every table
+holding user data is emptied, so tests start clean and may run in any order.
 """
 
 import base64
@@ -95,9 +95,15 @@ def _truncate_sql(database_url):
         conn.execute("CREATE TABLE test_default_categories AS SELECT * FROM categories WHERE is_default")
         conn.commit()
     user_tables = [t for t in tables if t not in KEEP_TABLES]
+    # DELETE with triggers off (replica role skips FK checks and the balance triggers), not
+    # TRUNCATE: on a handful of rows it is ~100x faster (TRUNCATE rewrites every partition
+    # and index file, seconds per test on a busy machine), and the order of tables no longer
+    # matters.
     return (
-        "TRUNCATE " + ", ".join(psycopg.sql.Identifier(t).as_string(None) for t in user_tables) + " CASCADE;"
-        " INSERT INTO categories SELECT * FROM test_default_categories;"
+        "SET session_replication_role = replica; "
+        + " ".join(f"DELETE FROM {psycopg.sql.Identifier(t).as_string(None)};" for t in user_tables)
+        + " INSERT INTO categories SELECT * FROM test_default_categories;"
+        + " SET session_replication_role = DEFAULT;"
     )
 
 
