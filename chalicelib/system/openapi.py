@@ -1,5 +1,9 @@
-"""The OpenAPI 3 document, built from the route table and the pydantic models."""
+"""The OpenAPI document, built from the route table and the pydantic models.
 
+OpenAPI 3.1, because its schema dialect is the JSON Schema 2020-12 that pydantic emits
+(optional fields as `anyOf: [..., {type: null}]`, which 3.0 cannot express)."""
+
+import contextlib
 import re
 from typing import Any
 
@@ -47,6 +51,21 @@ def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict
     ]
 
 
+def _numeric_defaults(node: Any) -> Any:
+    """pydantic renders Decimal defaults as strings ("0.80"); where the schema says the
+    value is a number, the document must say the default as a number too."""
+    if isinstance(node, dict):
+        if node.get("type") in ("number", "integer") and isinstance(node.get("default"), str):
+            with contextlib.suppress(ValueError):
+                node["default"] = float(node["default"]) if node["type"] == "number" else int(node["default"])
+        for value in node.values():
+            _numeric_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numeric_defaults(value)
+    return node
+
+
 def build_document() -> dict[str, Any]:
     defs: dict[str, Any] = {}
     paths: dict[str, Any] = {}
@@ -79,12 +98,14 @@ def build_document() -> dict[str, Any]:
             operation["security"] = [{"bearerAuth": []}]
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
     defs["Error"] = _ERROR_SCHEMA
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "FiscaFlow API", "version": "1.0.0"},
-        "paths": paths,
-        "components": {
-            "schemas": defs,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-    }
+    return _numeric_defaults(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "FiscaFlow API", "version": "1.0.0"},
+            "paths": paths,
+            "components": {
+                "schemas": defs,
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            },
+        }
+    )
