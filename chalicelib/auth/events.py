@@ -8,6 +8,7 @@ import psycopg
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.infra.logging import logger
 from chalicelib.notifications.service import create_notification
 
 
@@ -33,6 +34,18 @@ def audit(
         data=data,
         success=success,
         error_message=error,
+    )
+    # The same event in the log stream (masked by the formatter) for alarms on failure bursts.
+    logger.info(
+        "auth event",
+        extra={
+            "action": action,
+            "user_id": str(user_id) if user_id else None,
+            "success": success,
+            "error": error,
+            "data": data,
+            "ip_address": ctx.ip_address,
+        },
     )
 
 

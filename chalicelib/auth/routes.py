@@ -1,9 +1,10 @@
 """/auth: registration, sign-in, tokens, sessions, two-factor, email links."""
 
+import dataclasses
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
-from chalicelib.api.routing import ApiBlueprint
+from chalicelib.api.routing import ROUTES, ApiBlueprint
 from chalicelib.auth import email_links, service, session_lifecycle, twofactor
 from chalicelib.auth.guard import guard_request
 from chalicelib.auth.models import (
@@ -87,6 +88,17 @@ def two_factor_enable(ctx: RequestContext, body: CodeIn):
     """Turn 2FA on with a code from the new secret; answers the recovery codes once (requires a bearer token)."""
     guard_request(ctx)
     return twofactor.enable(ctx, code=body.code)
+
+
+def _document_bearer_security(*paths: str) -> None:
+    # The dispatcher keeps its own spec (auth=False: no replay store); only the OpenAPI
+    # document reads ROUTES, and it should say what is true: a bearer token is required.
+    for i, spec in enumerate(ROUTES):
+        if spec.path in paths and spec.tag == routes.tag:
+            ROUTES[i] = dataclasses.replace(spec, auth=True)
+
+
+_document_bearer_security("/auth/2fa/setup", "/auth/2fa/enable")
 
 
 @routes.route("/auth/2fa/disable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(409,))

@@ -1,0 +1,1 @@
+from tests.auth.conftest import _fresh_limiter, outbox, register  # noqa: F401  (shared fixtures)
