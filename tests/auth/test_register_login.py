@@ -110,10 +110,11 @@ def test_unknown_email_costs_about_as_much_as_a_wrong_password(client, register)
         login(client, email, "a wrong password!")
         return time.perf_counter() - start
 
-    wrong = statistics.median(timed(user["user"]["email"]) for _ in range(3))
-    unknown = statistics.median(timed(f"ghost{i}@example.com") for i in range(3))
+    wrong = statistics.median(timed(user["user"]["email"]) for _ in range(5))
+    unknown = statistics.median(timed(f"ghost{i}@example.com") for i in range(5))
 
-    assert 0.5 < unknown / wrong < 2.0
+    # Skipping the hash for unknown emails would make them ~50x faster; the band allows for a busy machine.
+    assert 0.4 < unknown / wrong < 2.5
 
 
 def test_a_user_without_a_usable_hash_cannot_sign_in(client, make_user):
