@@ -1,7 +1,6 @@
 """Request and response models of GET /search/transactions and /search/categories."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -62,7 +61,7 @@ class TransactionOut(ResponseModel):
     posted_date: date | None
     status: str
     categorization_source: str | None
-    categorization_confidence: Decimal | None
+    categorization_confidence: float | None
     tags: list[str]
     notes: str | None
     receipt_url: str | None
