@@ -31,6 +31,8 @@ os.environ.update(
         "FIELD_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "LOOKUP_HASH_KEY": secrets.token_urlsafe(48),
         "LOG_LEVEL": "WARNING",
+        # Tests stand in for the proxy that sets X-Forwarded-For, to simulate client addresses.
+        "TRUST_FORWARDED_FOR": "true",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

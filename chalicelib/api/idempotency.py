@@ -6,8 +6,13 @@ body before committing: the record exists exactly when the effect does. A reques
 that finds the lock taken answers 409 request_in_progress; one that finds the record
 replays it or, for another method/path/body, answers 422. So however many identical
 requests race, exactly one takes effect.
+
+A request that fails with a domain error keeps what its completed units of work wrote
+(the audit row of a failed attempt), as it would without the header, and stores no
+record: a retry runs again. Replay copies of sensitive responses are kept encrypted.
 """
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -16,10 +21,25 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from chalicelib.api.context import RequestContext
-from chalicelib.errors import Conflict, IdempotencyKeyReused, ValidationFailed
-from chalicelib.infra import db
+from chalicelib.errors import Conflict, DomainError, IdempotencyKeyReused, ValidationFailed
+from chalicelib.infra import crypto, db
 
 REPLAY_HEADER = "Idempotent-Replayed"
+_ENCRYPTED = "encrypted_response"
+_CONTEXT = "idempotency_keys.response_body"
+
+
+def _stored_body(body: Any, *, sensitive: bool) -> Any:
+    if body is None or not sensitive:
+        return body
+    blob = crypto.encrypt(json.dumps(body, separators=(",", ":")), context=_CONTEXT)
+    return {_ENCRYPTED: base64.b64encode(blob).decode()}
+
+
+def _replayed_body(stored: Any) -> Any:
+    if isinstance(stored, dict) and set(stored) == {_ENCRYPTED}:
+        return json.loads(crypto.decrypt(base64.b64decode(stored[_ENCRYPTED]), context=_CONTEXT))
+    return stored
 
 
 def _check_key(key: str) -> None:
@@ -36,7 +56,12 @@ def request_fingerprint(method: str, path: str, raw_body: bytes) -> str:
 
 
 def run(
-    ctx: RequestContext, *, key: str, raw_body: bytes, call: Callable[[], tuple[int, Any, dict[str, str]]]
+    ctx: RequestContext,
+    *,
+    key: str,
+    raw_body: bytes,
+    call: Callable[[], tuple[int, Any, dict[str, str]]],
+    sensitive: bool = False,
 ) -> tuple[int, Any, dict[str, str]]:
     _check_key(key)
     fingerprint = request_fingerprint(ctx.method, ctx.path, raw_body)
@@ -55,16 +80,27 @@ def run(
         if row is not None:
             if (row["method"], row["path"], row["request_hash"]) != (ctx.method, ctx.path, fingerprint):
                 raise IdempotencyKeyReused("This Idempotency-Key was used with another request")
-            return row["status_code"], row["response_body"], {REPLAY_HEADER: "true"}
-        status, body, headers = call()
-        conn.execute(
-            """INSERT INTO idempotency_keys
+            return row["status_code"], _replayed_body(row["response_body"]), {REPLAY_HEADER: "true"}
+        try:
+            status, body, headers = call()
+        except DomainError as exc:
+            failure = exc
+        else:
+            failure = None
+            _store(conn, ctx, key, fingerprint, status, _stored_body(body, sensitive=sensitive))
+    if failure is not None:
+        raise failure
+    return status, body, headers
+
+
+def _store(conn, ctx: RequestContext, key: str, fingerprint: str, status: int, body: Any) -> None:
+    conn.execute(
+        """INSERT INTO idempotency_keys
                    (user_id, idempotency_key, method, path, request_hash, status_code, response_body)
                VALUES (%s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (user_id, idempotency_key) DO UPDATE
                    SET method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
                        status_code = EXCLUDED.status_code, response_body = EXCLUDED.response_body,
                        created_at = now(), expires_at = now() + INTERVAL '48 hours'""",
-            (ctx.user_id, key, ctx.method, ctx.path, fingerprint, status, Jsonb(body) if body is not None else None),
-        )
-        return status, body, headers
+        (ctx.user_id, key, ctx.method, ctx.path, fingerprint, status, Jsonb(body) if body is not None else None),
+    )

@@ -40,6 +40,9 @@ class RouteSpec:
     query: type[BaseModel] | None
     response: Any
     errors: tuple[int, ...] = field(default=())
+    # Responses that carry secrets shown once (TOTP secret, recovery codes): an
+    # Idempotency-Key replay copy of them is stored encrypted, never in clear.
+    sensitive: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -62,6 +65,7 @@ class ApiBlueprint:
         auth: bool = True,
         summary: str | None = None,
         errors_: tuple[int, ...] = (),
+        sensitive: bool = False,
     ) -> Callable:
         def decorator(view: Callable) -> Callable:
             spec = RouteSpec(
@@ -76,6 +80,7 @@ class ApiBlueprint:
                 query=query,
                 response=response,
                 errors=errors_,
+                sensitive=sensitive,
             )
             ROUTES.append(spec)
             uuid_params = {name for name, p in inspect.signature(view).parameters.items() if p.annotation is uuid.UUID}
@@ -98,10 +103,20 @@ def _context(request) -> RequestContext:
         request_id=headers.get("x-request-id") or ctx.get("requestId") or uuid.uuid4().hex,
         method=request.method,
         path=_actual_path(request),
-        ip_address=headers.get("x-forwarded-for", "").split(",")[0].strip() or identity.get("sourceIp"),
+        ip_address=_client_ip(headers, identity),
         user_agent=headers.get("user-agent"),
         headers=headers,
     )
+
+
+def _client_ip(headers: dict[str, str], identity: dict) -> str | None:
+    """API Gateway's sourceIp is the address that connected; X-Forwarded-For is written by
+    the client and only its last hop, added by a proxy we run, can be believed — and only
+    where settings say such a proxy is in front (tests use it to simulate clients)."""
+    forwarded = headers.get("x-forwarded-for", "")
+    if forwarded and get_settings().trust_forwarded_for:
+        return forwarded.split(",")[-1].strip() or identity.get("sourceIp")
+    return identity.get("sourceIp")
 
 
 def _actual_path(request) -> str:
@@ -184,7 +199,7 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
 
         key = ctx.headers.get("idempotency-key")
         if spec.auth and spec.method in WRITE_METHODS and key is not None:
-            return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call))
+            return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call, sensitive=spec.sensitive))
         return to_response(*call())
     except DomainError as exc:
         if exc.status >= 500:

@@ -1,12 +1,10 @@
 """/auth: registration, sign-in, tokens, sessions, two-factor, email links."""
 
-import dataclasses
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
-from chalicelib.api.routing import ROUTES, ApiBlueprint
+from chalicelib.api.routing import ApiBlueprint
 from chalicelib.auth import email_links, service, session_lifecycle, twofactor
-from chalicelib.auth.guard import guard_request
 from chalicelib.auth.models import (
     AcceptedOut,
     AuthOut,
@@ -71,34 +69,20 @@ def delete_session(ctx: RequestContext, session_id: UUID):
     session_lifecycle.revoke_session(ctx, session_id=session_id)
 
 
-# The next two answers carry secrets shown once (the TOTP secret, the recovery codes).
-# Declared auth=False and guarded here so the routing wrapper's Idempotency-Key replay
-# store never keeps them in clear in idempotency_keys; they still require a bearer token.
-@routes.route("/auth/2fa/setup", method="POST", response=TotpSetupOut, auth=False, errors_=(401, 409, 429))
+# The next two answers carry secrets shown once (the TOTP secret, the recovery codes):
+# sensitive=True keeps an Idempotency-Key replay copy of them encrypted, never in clear.
+@routes.route("/auth/2fa/setup", method="POST", response=TotpSetupOut, errors_=(401, 409, 429), sensitive=True)
 def two_factor_setup(ctx: RequestContext):
-    """Start two-factor authentication: a new TOTP secret (requires a bearer token)."""
-    guard_request(ctx)
+    """Start two-factor authentication: a new TOTP secret."""
     return twofactor.setup(ctx)
 
 
 @routes.route(
-    "/auth/2fa/enable", method="POST", body=CodeIn, response=TwoFactorOut, auth=False, errors_=(401, 409, 429)
+    "/auth/2fa/enable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(401, 409, 429), sensitive=True
 )
 def two_factor_enable(ctx: RequestContext, body: CodeIn):
-    """Turn 2FA on with a code from the new secret; answers the recovery codes once (requires a bearer token)."""
-    guard_request(ctx)
+    """Turn 2FA on with a code from the new secret; answers the recovery codes once."""
     return twofactor.enable(ctx, code=body.code)
-
-
-def _document_bearer_security(*paths: str) -> None:
-    # The dispatcher keeps its own spec (auth=False: no replay store); only the OpenAPI
-    # document reads ROUTES, and it should say what is true: a bearer token is required.
-    for i, spec in enumerate(ROUTES):
-        if spec.path in paths and spec.tag == routes.tag:
-            ROUTES[i] = dataclasses.replace(spec, auth=True)
-
-
-_document_bearer_security("/auth/2fa/setup", "/auth/2fa/enable")
 
 
 @routes.route("/auth/2fa/disable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(409,))

@@ -2,8 +2,8 @@
 
 `transaction()` is re-entrant within a context: a service called from inside an open
 unit of work (the Idempotency-Key wrapper, an import that also raises notifications)
-joins it instead of committing on its own, so the effect and its bookkeeping commit
-together or not at all.
+joins it, as a savepoint, instead of committing on its own, so the effect and its
+bookkeeping commit together or not at all.
 """
 
 import contextvars
@@ -71,7 +71,10 @@ def transaction() -> Iterator[psycopg.Connection]:
     """Open (or join) the unit of work; commit on success, roll back on any exception."""
     joined = _current.get()
     if joined is not None:
-        yield joined.conn
+        # A savepoint: a joined block that fails undoes its own writes and nothing else,
+        # exactly as it would have on its own.
+        with joined.conn.transaction():
+            yield joined.conn
         return
     with pool().connection() as conn:
         uow = _UnitOfWork(conn)

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
+    # Believe the last X-Forwarded-For hop as the client address (only behind a proxy we run).
+    trust_forwarded_for: bool = False
 
     # Statement imports: files above this size fail without being read; at most this many
     # bad lines are listed in an import's errors (the message always gives the total).
@@ -77,6 +79,20 @@ class Settings(BaseSettings):
     ses_region: str = "us-east-1"
     # Base of the links in verification and reset emails (the web app's address).
     public_app_url: str = "http://127.0.0.1:8000"
+
+    # Retention (issue 7). Transactions move to transactions_archive once their whole month
+    # is older than this; audit rows and long-expired sessions are deleted after these.
+    transactions_archive_after_years: int = Field(default=5, ge=1)
+    audit_log_retention_years: int = Field(default=7, ge=1)
+    expired_session_retention_days: int = Field(default=30, ge=0)
+    processed_event_retention_days: int = Field(default=90, ge=1)
+    # Rows per delete batch, and how long DDL (detach/attach) may queue for a lock before
+    # the month is left for the next run rather than stalling readers queued behind it.
+    retention_batch_size: int = Field(default=5000, ge=1)
+    retention_lock_timeout_ms: int = Field(default=5000, ge=1)
+    # Statement timeout of scheduled upkeep (a backup COPY, a month move); 0 means none.
+    upkeep_statement_timeout_ms: int = Field(default=0, ge=0)
+    backup_keep: int = Field(default=7, ge=1)
 
     @property
     def elasticsearch_configured(self) -> bool:

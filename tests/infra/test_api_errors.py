@@ -111,3 +111,18 @@ def test_a_revoked_session_is_refused_at_once(demo, make_user, conn):
     r = demo.http.get(url, headers=user["headers"])
     assert r.status_code == 401
     assert _error(r)["code"] == "token_revoked"
+
+
+def test_the_client_address_ignores_x_forwarded_for_unless_a_proxy_is_trusted(monkeypatch):
+    from chalicelib.api import routing
+    from chalicelib.infra.settings import get_settings
+
+    headers = {"x-forwarded-for": "6.6.6.6, 203.0.113.9"}
+    identity = {"sourceIp": "198.51.100.7"}
+    untrusted = get_settings().model_copy(update={"trust_forwarded_for": False})
+    monkeypatch.setattr(routing, "get_settings", lambda: untrusted)
+    assert routing._client_ip(headers, identity) == "198.51.100.7"
+
+    trusted = get_settings().model_copy(update={"trust_forwarded_for": True})
+    monkeypatch.setattr(routing, "get_settings", lambda: trusted)
+    assert routing._client_ip(headers, identity) == "203.0.113.9"  # the hop our proxy added, not the client's claim

@@ -86,3 +86,45 @@ def test_racing_identical_requests_take_effect_exactly_once(demo, make_user, con
         if r.status_code == 409:
             assert json.loads(r.body)["error"]["code"] == "request_in_progress"
     assert _count(conn, user) == 1
+
+
+def test_a_failed_request_keeps_what_completed_units_wrote_as_without_the_key(make_user, conn, services):
+    """Regression: with a key, the audit row of a failed attempt was rolled back with the failure."""
+    from chalicelib.api import idempotency
+    from chalicelib.api.context import Principal, RequestContext
+    from chalicelib.errors import Unauthorized
+    from chalicelib.infra import db
+    from chalicelib.notifications.service import create_notification
+
+    user = make_user()
+    ctx = RequestContext("r1", "POST", "/x", None, None, {}, principal=Principal(user["id"], user["session_id"]))
+
+    def failing_call():
+        with db.transaction() as c:
+            create_notification(c, user_id=user["id"], type="security", title="failed attempt", message="m")
+        with db.transaction() as c:
+            create_notification(c, user_id=user["id"], type="system", title="half-done", message="m")
+            raise Unauthorized("wrong code", code="invalid_credentials")
+
+    with pytest.raises(Unauthorized):
+        idempotency.run(ctx, key="k-fail", raw_body=b"{}", call=failing_call)
+
+    titles = [r["title"] for r in conn.execute("SELECT title FROM notifications WHERE user_id = %s", (user["id"],))]
+    assert titles == ["failed attempt"]  # the completed unit stands; the failing one is undone
+    assert conn.execute("SELECT count(*) AS n FROM idempotency_keys").fetchone()["n"] == 0
+
+
+def test_sensitive_responses_are_replayed_but_stored_encrypted(make_user, conn, services):
+    from chalicelib.api import idempotency
+    from chalicelib.api.context import Principal, RequestContext
+
+    user = make_user()
+    ctx = RequestContext("r2", "POST", "/s", None, None, {}, principal=Principal(user["id"], user["session_id"]))
+    secret = {"secret": "JBSWY3DPEHPK3PXP"}
+
+    first = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, secret, {}), sensitive=True)
+    again = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, {"secret": "other"}, {}), sensitive=True)
+
+    assert first[1] == again[1] == secret
+    stored = conn.execute("SELECT response_body::text AS b FROM idempotency_keys").fetchone()["b"]
+    assert "JBSWY3DPEHPK3PXP" not in stored
