@@ -6,8 +6,8 @@ transaction_date DESC, created_at DESC, id DESC) index limited to the page size,
 the parts are merged. A single OR would make PostgreSQL collect and sort every visible
 row before it could return the first 50 (see BENCHMARKS.md, "Ledger")."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -69,7 +69,15 @@ def _conditions(f: Filters) -> tuple[list[sql.Composable], list[Any]]:
         add("lower(t.merchant) = lower(%s)", f.merchant)
     if f.q is not None:
         pattern = like_pattern(f.q)
-        add("(t.description ILIKE %s OR t.merchant ILIKE %s)", pattern, pattern)
+        # The concatenation is what idx_transactions_text_trgm indexes; the per-column test keeps
+        # a match from spanning the two columns.
+        add(
+            "(t.description || ' ' || COALESCE(t.merchant, '')) ILIKE %s"
+            " AND (t.description ILIKE %s OR t.merchant ILIKE %s)",
+            pattern,
+            pattern,
+            pattern,
+        )
     if f.after is not None:
         # The plain date bound lets PostgreSQL skip later partitions; the row comparison is the cursor.
         add(
@@ -108,10 +116,29 @@ def _prefixed_order() -> sql.Composable:
     return sql.SQL("t.transaction_date DESC, t.created_at DESC, t.id DESC")
 
 
+# Date windows tried in turn for a page: a page of a person's recent history is found in
+# the latest month or two, and a lower date bound lets PostgreSQL skip every older monthly
+# partition instead of starting an index scan in each of them. A sparse history widens
+# the window until the page is full or the window is unbounded.
+WINDOW_DAYS = (45, 200, None)
+
+
 def fetch_page(
     conn: psycopg.Connection, parts: list[sql.Composable], f: Filters, *, limit: int, include_archived: bool
 ) -> list[dict[str, Any]]:
     if not parts:
         return []
-    query, params = list_query(parts, f, limit=limit, include_archived=include_archived)
-    return conn.execute(query, params).fetchall()
+    windows = (None,) if include_archived else WINDOW_DAYS
+    top = f.after[0] if f.after is not None else (f.date_to or date.today())
+    for days in windows:
+        bounded = f
+        if days is not None:
+            floor = top - timedelta(days=days)
+            if f.date_from is not None and f.date_from >= floor:
+                continue  # the caller's own range is narrower: the unbounded query is the same
+            bounded = replace(f, date_from=floor)
+        query, params = list_query(parts, bounded, limit=limit, include_archived=include_archived)
+        rows = conn.execute(query, params).fetchall()
+        if len(rows) >= limit or days is None:
+            return rows
+    return rows
