@@ -102,8 +102,12 @@ def run_budget_alerts(*, dry_run: bool = False) -> BudgetAlertsReport:
     """The hourly pass over every active budget."""
     started = time.monotonic()
     with db.transaction() as conn:
-        # A full pass over large data may take longer than an API statement is allowed.
+        # A full pass over large data may take longer than an API statement is allowed;
+        # its hash joins and aggregates want more than the default 4 MB; JIT compiling
+        # costs ~0.3 s here and gains nothing on a plan of hash joins.
         conn.execute("SET LOCAL statement_timeout = '5min'")
+        conn.execute("SET LOCAL work_mem = '64MB'")
+        conn.execute("SET LOCAL jit = off")
         created, users = _evaluate(conn, where=sql.SQL("b.is_active"), dry_run=dry_run)
     report = BudgetAlertsReport(
         alerts_created=created,

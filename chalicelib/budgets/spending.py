@@ -41,15 +41,26 @@ scope AS (
     UNION ALL
     SELECT a.budget_id, acc.id FROM active a JOIN accounts acc ON acc.family_id = a.family_id
 ),
-net AS (
-    SELECT l.budget_id, l.category_id, -SUM(t.amount) AS net
+-- Every (account, leaf category) whose transactions count for a budget line, so that
+-- transactions join on both keys at once: joined on the account alone first, each
+-- transaction would meet every budget of its owner before the category and period
+-- filters, and the pass would grow faster than the data.
+keys AS MATERIALIZED (
+    SELECT l.budget_id, l.category_id AS root, s.account_id, tree.id AS category_id, l.period_start, l.period_end
       FROM lines l
       JOIN scope s ON s.budget_id = l.budget_id
       JOIN tree ON tree.root = l.category_id
-      JOIN transactions t ON t.account_id = s.account_id AND t.category_id = tree.id
-                         AND t.transaction_date BETWEEN l.period_start AND l.period_end
+),
+net AS (
+    SELECT k.budget_id, k.root AS category_id, -SUM(t.amount) AS net
+      FROM keys k
+      JOIN transactions t ON t.account_id = k.account_id AND t.category_id = k.category_id
+                         AND t.transaction_date BETWEEN k.period_start AND k.period_end
      WHERE t.status <> 'cancelled'
-     GROUP BY l.budget_id, l.category_id
+       -- Bounds known when execution starts: partitions outside every period are skipped.
+       AND t.transaction_date >= (SELECT min(period_start) FROM active)
+       AND t.transaction_date <= (SELECT max(period_end) FROM active)
+     GROUP BY k.budget_id, k.root
 ),
 spent AS (
     SELECT l.*, GREATEST(0.00, COALESCE(n.net, 0.00)) AS spent

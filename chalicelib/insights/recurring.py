@@ -6,8 +6,8 @@ stay within 10 % of the latest one and which come about one calendar month apart
 within GAP_TOLERANCE days of one month before the next one, and every one within
 DAY_TOLERANCE days of the series' usual day of the month (so a 36-day rhythm, which
 drifts through the month, is not monthly). At least MIN_OCCURRENCES make a recurring
-payment. Its next due date is one calendar month after the last occurrence,
-on its usual day of the month, clamped to that month's length (API.md
+payment. Its next due date is one calendar month after the last occurrence, on its
+usual day of the month (the nearest such date), clamped to that month's length (API.md
 "bill_reminder")."""
 
 import calendar
@@ -84,7 +84,12 @@ def on_day(month_start: date, day_of_month: int) -> date:
 
 
 def next_due(last: date, day_of_month: int) -> date:
-    return on_day(add_months(last.replace(day=1), 1), day_of_month)
+    """One calendar month after `last`, moved to the nearest date on the usual day: a bill
+    due on the 1st that was paid early on Mar 29 is next due May 1, not Apr 1."""
+    target = add_months(last, 1)
+    first = target.replace(day=1)
+    candidates = [on_day(add_months(first, k), day_of_month) for k in (-1, 0, 1)]
+    return min(candidates, key=lambda d: (abs((d - target).days), d))
 
 
 def days_off(day: date, day_of_month: int) -> int:

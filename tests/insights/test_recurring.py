@@ -57,6 +57,8 @@ def test_month_end_bills_keep_their_day_clamped_to_the_months_length():
     assert next_due(date(2025, 1, 31), 31) == date(2025, 2, 28)
     assert next_due(date(2024, 1, 30), 30) == date(2024, 2, 29)
     assert next_due(date(2024, 12, 15), 15) == date(2025, 1, 15)
+    assert next_due(date(2025, 3, 29), 1) == date(2025, 5, 1)  # the April bill was paid early
+    assert next_due(date(2025, 3, 3), 1) == date(2025, 4, 1)  # the March bill was paid late
     assert usual_day([date(2024, 1, 14), date(2024, 2, 16), date(2024, 3, 15)]) == 15
     assert usual_day([date(2024, 12, 29), date(2025, 2, 3), date(2025, 3, 1)]) == 1
 
