@@ -167,10 +167,43 @@ def test_categorization_source_rules(api, owner_and_account, conn):
     conn.execute(
         "UPDATE transactions SET categorization_source = 'ml', categorization_confidence = 0.73 WHERE id = %s", (ml,)
     )
-    manual = api.post("/transactions", user, _body(acc)).body
+    manual = api.post("/transactions", user, _body(acc, category_id=str(groceries))).body
+    assert manual["categorization_source"] == "manual"
 
     corrected = api.patch(f"/transactions/{ml}", user, {"category_id": str(restaurants)}).body
     assert corrected["categorization_source"] == "user_correction" and corrected["categorization_confidence"] is None
     set_manually = api.patch(f"/transactions/{manual['id']}", user, {"category_id": str(restaurants)}).body
     assert set_manually["categorization_source"] == "manual"
     assert api.patch(f"/transactions/{ml}", user, {"notes": "n"}).body["categorization_source"] == "user_correction"
+
+
+def test_a_transaction_created_without_a_category_is_categorized_automatically(api, owner_and_account, conn):
+    user, account = owner_and_account
+    coffee = default_category(conn, "Coffee Shops", parent="Food & Dining")
+
+    auto = api.post(
+        "/transactions",
+        user,
+        {
+            "account_id": str(account),
+            "amount": "-4.20",
+            "description": "STARBUCKS #1234",
+            "transaction_date": "2026-11-20",
+        },
+    )
+    unknown = api.post(
+        "/transactions",
+        user,
+        {
+            "account_id": str(account),
+            "amount": "-9.99",
+            "description": "zzqx unknown shop",
+            "transaction_date": "2026-11-20",
+        },
+    )
+
+    assert auto.status == 201
+    assert auto.body["category_id"] == str(coffee)
+    assert auto.body["categorization_source"] == "ml"
+    assert 0 <= float(auto.body["categorization_confidence"]) <= 1
+    assert unknown.body["category_id"] is None and unknown.body["categorization_source"] == "manual"

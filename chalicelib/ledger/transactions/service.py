@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.categorization.engine import suggest_category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
 from chalicelib.infra import db, storage
@@ -114,9 +115,21 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             categorization_confidence=None,
         )
         _check_consistency(row, account)
-        # Automatic categorization of rows with no category_id belongs here, before the
-        # insert: one call that fills category_id, categorization_source "ml" and
-        # categorization_confidence (chalicelib/categorization, built separately).
+        if row["category_id"] is None:
+            # The same engine as imports: the caller's rules, then what they taught it, then keywords.
+            suggestion = suggest_category(
+                conn,
+                user_id=ctx.user_id,
+                family_id=account["family_id"],
+                description=row["description"],
+                merchant=row["merchant"],
+            )
+            if suggestion is not None:
+                row.update(
+                    category_id=suggestion.category_id,
+                    categorization_source=suggestion.source,
+                    categorization_confidence=suggestion.confidence,
+                )
         accounts_repo.lock_in_order(conn, [account["id"]])
         created = _write(repo.insert, conn, row)
         out = TransactionOut(**created)
