@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from chalicelib.categorization.keywords import KEYWORD_CONFIDENCE, KEYWORDS, keyword_slot
+from chalicelib.categorization.keywords import KEYWORD_CONFIDENCE, KEYWORDS, keyword_slot, merchant_key
 from chalicelib.families.access import load_access
 
 RULE_CONFIDENCE = Decimal("0.95")
@@ -61,17 +61,15 @@ by_rule AS (
         OR (r.field IN ('merchant', 'any') AND s.merchant IS NOT NULL AND ({match_merchant}))
      ORDER BY s.line, r.priority DESC, r.personal DESC, r.created_at
 ),
-src_keys AS (
-    SELECT s.line, categorization_merchant_key(coalesce(s.merchant, s.description)) AS key FROM src s
-),
 taught AS (
     SELECT categorization_merchant_key(coalesce(t.merchant, t.description)) AS key, t.category_id,
            sum(CASE t.categorization_source WHEN 'user_correction' THEN 3 ELSE 1 END) AS weight
       FROM transactions t JOIN visible_categories vc ON vc.id = t.category_id
-     WHERE t.user_id = %(user_id)s AND t.categorization_source IN ('manual', 'user_correction')
+     WHERE t.user_id = %(user_id)s AND t.category_id IS NOT NULL
+       AND t.categorization_source IN ('manual', 'user_correction')
        AND t.transaction_date >= CURRENT_DATE - %(learning_days)s::int
        AND categorization_merchant_key(coalesce(t.merchant, t.description))
-           IN (SELECT key FROM src_keys WHERE key IS NOT NULL)
+           IN (SELECT merchant_key FROM src WHERE merchant_key IS NOT NULL)
      GROUP BY 1, 2
 ),
 learned AS (
@@ -80,8 +78,8 @@ learned AS (
       FROM taught ORDER BY key, weight DESC, category_id
 ),
 by_learning AS (
-    SELECT k.line, l.category_id, round(l.confidence, 2) AS confidence
-      FROM src_keys k JOIN learned l ON l.key = k.key
+    SELECT s.line, l.category_id, round(l.confidence, 2) AS confidence
+      FROM src s JOIN learned l ON l.key = s.merchant_key
 ),
 by_hint AS (
     SELECT DISTINCT ON (s.line) s.line, vc.id AS category_id
@@ -131,7 +129,7 @@ def categorization_query(
     conn: psycopg.Connection, *, source: sql.Composable, user_id: UUID, family_id: UUID | None
 ) -> tuple[sql.Composed, dict]:
     """The query over `source` (columns line, description, merchant, category_hint,
-    keyword_slot) returning (line, category_id, confidence, reason) for rows it can place."""
+    keyword_slot, merchant_key) returning (line, category_id, confidence, reason) for rows it can place."""
     access = load_access(conn, user_id)
     slots, slot_categories = _keyword_categories(conn)
     query = sql.SQL(_QUERY).format(
@@ -159,10 +157,15 @@ def suggest_category(
     """The category to give one new transaction without one (None: leave it uncategorized)."""
     source = sql.SQL(
         "SELECT 1 AS line, %(s_description)s::text AS description, %(s_merchant)s::text AS merchant, "
-        "NULL::text AS category_hint, %(s_slot)s::int AS keyword_slot"
+        "NULL::text AS category_hint, %(s_slot)s::int AS keyword_slot, %(s_key)s::text AS merchant_key"
     )
     query, params = categorization_query(conn, source=source, user_id=user_id, family_id=family_id)
-    params |= {"s_description": description, "s_merchant": merchant, "s_slot": keyword_slot(description, merchant)}
+    params |= {
+        "s_description": description,
+        "s_merchant": merchant,
+        "s_slot": keyword_slot(description, merchant),
+        "s_key": merchant_key(merchant or description),
+    }
     row = conn.execute(query, params).fetchone()
     if row is None:
         return None

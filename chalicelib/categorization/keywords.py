@@ -113,3 +113,24 @@ def keyword_slot(description: str | None, merchant: str | None) -> int | None:
                 if slot is not None:
                     return slot
     return None
+
+
+_APOSTROPHES = re.compile(r"['’`]")
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+# The same words categorization_merchant_key (sql/0302) drops; a test holds the two equal.
+MERCHANT_STOPWORDS = frozenset(
+    {
+        "pos", "card", "purchase", "debit", "credit", "visa", "mastercard", "ach", "sq", "tst", "pp", "the", "www",
+        "com", "recurring", "payment", "online", "checkcard", "dbt", "crd", "ec", "sepa", "pmt", "kartenzahlung",
+        "lastschrift", "paypal", "inc", "ltd", "llc", "gmbh",
+    }
+)  # fmt: skip
+
+
+def merchant_key(label: str | None) -> str | None:
+    """What learned categorization matches on: the first two meaningful words of a
+    merchant or description. Python twin of SQL categorization_merchant_key, computed
+    here for incoming rows (a hundred thousand per import) and in SQL for history."""
+    words = _LETTER_RUNS.findall(_APOSTROPHES.sub("", (label or "").lower()))
+    kept = [w for w in words if len(w) >= 2 and w not in MERCHANT_STOPWORDS]
+    return " ".join(kept[:2]) or None

@@ -205,7 +205,6 @@ def _apply(conn, target, spool, log_id) -> ImportOutcome:
     account = target.account
     repo.stage_rows(conn, spool)
     duplicates = repo.mark_duplicates(conn, account_id=account["id"], first=spool.first_date, last=spool.last_date)
-    repo.categorize_staged(conn, user_id=target.user_id, family_id=account["family_id"])
     ids = repo.insert_transactions(conn, account=account, user_id=target.user_id, import_id=log_id)
     record_changes(conn, aggregate_type="transaction", ids=ids)
     if ids:

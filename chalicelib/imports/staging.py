@@ -7,7 +7,7 @@ import os
 import tempfile
 from datetime import date
 
-from chalicelib.categorization.keywords import keyword_slot
+from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.imports.statement import StatementRow
 
 STAGING_COLUMNS = (
@@ -21,6 +21,7 @@ STAGING_COLUMNS = (
     "external_id",
     "category_hint",
     "keyword_slot",
+    "merchant_key",
 )
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -57,6 +58,7 @@ class RowSpool:
             row.external_id,
             row.category_hint,
             keyword_slot(row.description, row.merchant),
+            merchant_key(row.merchant or row.description),
         )
         self._out.write("\t".join(_field(v) for v in fields) + "\n")
 

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 ORDERS = ("ymd", "dmy", "mdy")
 _TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?)$")
@@ -65,6 +66,12 @@ class DateShape:
     separator: str
 
 
+# Statements repeat the same dates and amounts thousands of times; these are pure
+# functions of the text, so a cache turns most rows into a dict lookup.
+_CACHE = 65536
+
+
+@lru_cache(maxsize=_CACHE)
 def date_shape(text: str) -> DateShape | None:
     """The orders under which `text` is a real date; None when it is not a date at all."""
     text = _strip_time(text)
@@ -91,6 +98,7 @@ def date_shape(text: str) -> DateShape | None:
     return None
 
 
+@lru_cache(maxsize=_CACHE)
 def parse_date(text: str, order: str) -> date:
     """Read `text` in the file's order; ValueError with a reason a person understands."""
     raw = text.strip()
@@ -169,6 +177,7 @@ class Amount:
     decimal_separator: str | None
 
 
+@lru_cache(maxsize=_CACHE)
 def parse_amount(text: str) -> Amount:
     """An amount as written on a statement; ValueError when it is not one."""
     raw = text.strip()

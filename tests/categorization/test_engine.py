@@ -119,3 +119,21 @@ def test_imports_are_categorized_and_a_correction_teaches_the_next_import(conn, 
 
     taught = conn.execute("SELECT * FROM transactions WHERE description = 'Mystery Diner #2'").fetchone()
     assert (taught["category_id"], taught["categorization_source"]) == (dining, "ml")
+
+
+LABELS = [
+    "POS 4411 STARBUCKS #123 SEATTLE", "Starbucks 998 Seattle WA", "Joe's Diner #7", "JOES DINER 12", "PAYPAL *NETFLIX",
+    "a b c", "", None, "Café Zürich Überweisung", "the the card visa", "X", "SQ *BLUE BOTTLE COFFEE", "ecommerce store",
+    "AMZN Mktp US*2K", "Visa purchase - SHELL OIL 57444", "  multiple   spaces  here ", "Müller’s Bäckerei`s Ecke",
+    "ÉPICERIE DU COIN 12", "7-ELEVEN 3321", "Łódź Kawiarnia", "straße_und-weg",
+]  # fmt: skip
+
+
+def test_the_python_merchant_key_equals_the_sql_one(conn):
+    from chalicelib.categorization.keywords import merchant_key
+
+    rows = conn.execute(
+        "SELECT label, categorization_merchant_key(label) AS key FROM unnest(%s::text[]) AS u(label)", (LABELS,)
+    ).fetchall()
+
+    assert [merchant_key(r["label"]) for r in rows] == [r["key"] for r in rows]
