@@ -145,9 +145,13 @@ def restore(key: str, *, database_url: str | None = None) -> RestoreReport:
     ensure_database(url)
     migrate(url)
     report = RestoreReport(key=key, database=psycopg.conninfo.conninfo_to_dict(url).get("dbname", ""))
-    with contextlib.closing(storage.open_stream(key)) as response, gzip.GzipFile(fileobj=response) as lines:
-        with psycopg.connect(url) as conn:  # one transaction: committed on leaving, only if all went well
-            _load(conn, lines, report)
+    # One transaction: psycopg commits on leaving the block, and only if nothing raised.
+    with (
+        contextlib.closing(storage.open_stream(key)) as response,
+        gzip.GzipFile(fileobj=response) as lines,
+        psycopg.connect(url) as conn,
+    ):
+        _load(conn, lines, report)
     report.tables = len(report.rows)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(

@@ -30,7 +30,7 @@ HANDLED = {
     "totp_recovery_codes",
 }
 # Successor of an erased owner: the most senior member of the highest role.
-_ROLE_RANK = "CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END"
+_ROLE_RANK = "CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END"
 
 
 def lock_user(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any] | None:

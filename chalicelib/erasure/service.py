@@ -24,12 +24,12 @@ from uuid import UUID
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.auth.sessions import forget_sessions
+from chalicelib.erasure import repo
+from chalicelib.erasure.scrub import scrub
 from chalicelib.errors import NotFound
 from chalicelib.infra import db, storage
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.infra.logging import logger
-from chalicelib.erasure import repo
-from chalicelib.erasure.scrub import scrub
 from chalicelib.search.outbox import record_changes
 
 STORAGE_PREFIXES = ("imports", "exports", "attachments")

@@ -25,7 +25,8 @@ from chalicelib.retention import repo
 from chalicelib.retention.partitions import give_month_its_partition
 from chalicelib.retention.units import LockNotAvailable, archive_before, upkeep_unit
 
-JOB = "retention"
+# The same lock as the `partitions` job: all DDL on the partitions of `transactions` is serialised.
+JOB = "partitions"
 
 
 @dataclass
@@ -45,6 +46,8 @@ def _prepare(partition: repo.Partition) -> None:
         if repo.range_check_state(conn, partition.name) is None:
             repo.add_range_check(conn, partition.name, partition.start, partition.end, valid=False)
     with upkeep_unit(JOB) as conn:
+        if repo.covering_partition(conn, repo.LIVE, partition.start) != partition:
+            return
         if repo.range_check_state(conn, partition.name) is False:
             repo.validate_range_check(conn, partition.name)
 

@@ -87,7 +87,8 @@ def default_months(
     rows = conn.execute(
         sql.SQL(
             """SELECT date_trunc('month', transaction_date)::date AS month, count(*) AS n FROM {}
-                WHERE transaction_date < COALESCE(%s::date, 'infinity') AND transaction_date >= COALESCE(%s::date, '-infinity')
+                WHERE transaction_date < COALESCE(%s::date, 'infinity')
+                  AND transaction_date >= COALESCE(%s::date, '-infinity')
                 GROUP BY 1 ORDER BY 1"""
         ).format(sql.Identifier(default)),
         (before, since),
