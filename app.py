@@ -8,6 +8,7 @@ from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.categorization.routes import routes as categorization_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
+from chalicelib.erasure.routes import routes as erasure_routes
 from chalicelib.exports.routes import routes as export_routes
 from chalicelib.families.routes import routes as family_routes
 from chalicelib.goals.routes import routes as goal_routes
@@ -29,6 +30,7 @@ app.api.binary_types = []  # JSON only; files move through presigned URLs
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)
 app.register_blueprint(user_routes.blueprint)
+app.register_blueprint(erasure_routes.blueprint)
 app.register_blueprint(family_routes.blueprint)
 app.register_blueprint(account_routes.blueprint)
 app.register_blueprint(category_routes.blueprint)
@@ -48,6 +50,16 @@ app.register_blueprint(categorization_routes.blueprint)
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
 def partitions(event):
     return run_job("partitions")
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="retention")
+def retention(event):
+    return run_job("retention")
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="backup")
+def backup(event):
+    return run_job("backup")
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="budget-alerts")

@@ -4,6 +4,7 @@ fiscaflow setup            create database and bucket, apply migrations
 fiscaflow migrate          apply pending migrations
 fiscaflow run NAME [--dry-run]   run one scheduled job now
 fiscaflow jobs             list the scheduled jobs
+fiscaflow restore KEY [--database-url URL]   load a backup into an empty database
 fiscaflow bridge           run the local event bridge (S3 events and schedules)
 fiscaflow search init|reindex   create the search indices / rebuild them from PostgreSQL
 """
@@ -49,6 +50,20 @@ def _cmd_run(args) -> int:
     print(
         json.dumps({"job": args.name, "seconds": round(time.monotonic() - started, 3), "report": report}, default=str)
     )
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from dataclasses import asdict
+
+    from chalicelib.backups.restore import RestoreFailed, restore
+
+    try:
+        report = restore(args.key, database_url=args.database_url)
+    except RestoreFailed as exc:
+        print(f"fiscaflow: restore refused: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"restore": args.key, "report": asdict(report)}, default=str))
     return 0
 
 
@@ -98,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     run.set_defaults(func=_cmd_run)
     sub.add_parser("jobs", help="list scheduled jobs").set_defaults(func=_cmd_jobs)
+    restore = sub.add_parser("restore", help="load a backup (backups/database/...) into an empty database")
+    restore.add_argument("key")
+    restore.add_argument("--database-url", help="target database (default: DATABASE_URL); created if missing")
+    restore.set_defaults(func=_cmd_restore)
     sub.add_parser("bridge", help="run the local event bridge").set_defaults(func=_cmd_bridge)
     search = sub.add_parser("search", help="Elasticsearch indices: init (idempotent) or reindex (alias swap)")
     search.add_argument("action", choices=["init", "reindex"])
