@@ -159,7 +159,12 @@ def test_an_event_for_a_job_not_committed_yet_is_raised_for_redelivery(services)
 
 
 @pytest.mark.parametrize(
-    "key", ["exports/abc/def/job.json", "exports/x.csv", f"exports/{uuid.uuid4()}/{uuid.uuid4()}/job.json.bak"]
+    "key",
+    [
+        "exports/abc/def/job.json",
+        "exports/x.csv",
+        "exports/5f0c1e2a-0000-4000-8000-000000000001/5f0c1e2a-0000-4000-8000-000000000002/job.json.bak",
+    ],
 )
 def test_keys_that_are_not_job_objects_are_ignored(key):
     assert builder.handle_job_object(key=key) == "ignored"
