@@ -33,7 +33,6 @@ os.environ.update(
         "S3_BUCKET": f"fiscaflow-bench-imports-{RUN.replace('_', '-')}",
         "REDIS_KEY_PREFIX": f"bench:imports:{RUN}:",
         "LOG_LEVEL": "WARNING",
-        "DB_STATEMENT_TIMEOUT_MS": "120000",
     }
 )
 

@@ -21,6 +21,7 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.audit.service import record_audit
+from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, source
 from chalicelib.imports.rejections import ImportRejected
@@ -33,6 +34,7 @@ from chalicelib.infra.settings import get_settings
 from chalicelib.notifications.service import create_notification
 from chalicelib.search.outbox import record_changes
 
+IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 _KEY = re.compile(r"^imports/([^/]+)/([^/]+)/(.+)$")
 NOT_WRITABLE = "Account not found: a file under imports/{user_id}/{account_id}/ imports only into an account you may add transactions to"  # noqa: E501
 
@@ -145,7 +147,7 @@ def _parse_into(spool, statement, target, given_format, mapping, details) -> Imp
         if layout := getattr(reader, "layout", None):
             details["layout"] = layout.describe()
     except ImportRejected as exc:
-        return ImportRejected(exc.message, exc.errors + errors)
+        return ImportRejected(exc.message, sorted(exc.errors + errors, key=lambda e: e.line))
     except Exception:
         # A file that crashes a parser would crash it on every retry: poison, not a blip.
         logger.exception("statement parser failed", extra={"format": statement.format})
@@ -160,6 +162,9 @@ def _parse_into(spool, statement, target, given_format, mapping, details) -> Imp
 
 def _write(event_key, key, target, spool, rejection, details) -> ImportOutcome:
     with db.transaction() as conn:
+        # A 100,000-row file takes longer than an API request may; the Lambda's own
+        # timeout stays the outer bound.
+        conn.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
         if not repo.claim_event(conn, event_key):
             return ImportOutcome("duplicate_delivery")
         _check_access(conn, target)  # again, under the claim: access may have changed while reading
@@ -209,6 +214,8 @@ def _apply(conn, target, spool, log_id) -> ImportOutcome:
     record_changes(conn, aggregate_type="transaction", ids=ids)
     if ids:
         invalidation.invalidate_visible_to(conn, owner_id=account["user_id"], family_id=account["family_id"])
+        # Budgets move with the import: alerts are decided in the same transaction.
+        evaluate_budget_alerts_for_user(conn, user_id=target.user_id)
     return ImportOutcome("completed", log_id, len(ids), duplicates)
 
 

@@ -101,3 +101,24 @@ def test_a_reupload_with_new_content_is_a_new_import(conn, owner, checking, drop
 
     logs = conn.execute("SELECT * FROM data_sync_logs ORDER BY created_at").fetchall()
     assert [(r["transactions_added"], r["duplicates_skipped"]) for r in logs] == [(4, 0), (1, 4)]
+
+
+def test_budget_alerts_are_decided_with_the_import(conn, owner, checking, run_import):
+    from tests.factories import default_category
+
+    coffee = default_category(conn, "Coffee Shops", "Food & Dining")
+    today = date.today()
+    budget = conn.execute(
+        """INSERT INTO budgets (user_id, name, period_type, start_date, total_amount)
+           VALUES (%s, 'Coffee', 'monthly', %s, 10.00) RETURNING id""",
+        (owner["id"], today.replace(day=1)),
+    ).fetchone()["id"]
+    conn.execute(
+        "INSERT INTO budget_categories (budget_id, category_id, allocated_amount) VALUES (%s, %s, 10.00)",
+        (budget, coffee),
+    )
+
+    run_import(owner["id"], checking, "c.csv", f"Date,Description,Amount\n{today},STARBUCKS 12,-12.00\n".encode())
+
+    alerts = conn.execute("SELECT * FROM notifications WHERE type = 'budget_alert'").fetchall()
+    assert len(alerts) >= 1 and {a["user_id"] for a in alerts} == {owner["id"]}
