@@ -144,3 +144,14 @@ def test_end_to_end_through_the_local_bridge_with_a_presigned_put(client, owner,
     assert record["file_key"] == f"imports/{owner['id']}/{checking}/{upload['import_id']}/Jan 2024 + fees.csv"
     _, account_page = _get(client, owner, f"/imports?account_id={checking}")
     assert [i["id"] for i in account_page["items"]] == [upload["import_id"]]
+
+
+def test_the_handler_watches_only_created_objects_under_imports():
+    # chalice.test.Client does not apply an S3 handler's prefix filter: check the declaration.
+    from chalice.app import S3EventConfig
+
+    import app as app_module
+
+    (source,) = [s for s in app_module.app.event_sources if s.name == "statement_uploaded"]
+    assert isinstance(source, S3EventConfig)
+    assert (source.prefix, source.suffix, source.events) == ("imports/", None, ["s3:ObjectCreated:*"])
