@@ -184,3 +184,17 @@ def test_restore_refuses_a_cut_short_backup_and_commits_nothing(conn, data, empt
         restore("backups/database/2000-01-01_000000_000000.sql.gz", database_url=empty_database)
     with _open(empty_database) as copy:
         assert copy.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 0
+
+
+def test_the_command_line_runs_the_jobs_and_refuses_a_restore_over_data(conn, data, capsys):
+    from chalicelib.cli import main
+
+    assert main(["run", "backup", "--dry-run"]) == 0
+    assert main(["run", "retention", "--dry-run"]) == 0
+    assert list(storage.list_keys("backups/")) == []
+    assert main(["run", "backup"]) == 0
+    key = service.backup_keys()[0]
+    capsys.readouterr()
+
+    assert main(["restore", key, "--database-url", conn.info.dsn]) == 1
+    assert "empty database" in capsys.readouterr().err

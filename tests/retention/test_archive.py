@@ -49,10 +49,9 @@ def ledger(conn, make_user):
         "recent_family": make_transaction(conn, member["id"], shared, "-5.00", day=TODAY, family_id=family),
     }
     # A row older than five years by days, in the month that is not whole yet: it stays.
-    if BEFORE + timedelta(days=1) < date(BEFORE.year, BEFORE.month, 28) and TODAY.day > 2:
-        rows["partial_month"] = make_transaction(
-            conn, owner["id"], personal, "-1.00", day=BEFORE.replace(day=TODAY.day - 1)
-        )
+    if TODAY.day > 2:
+        partial_day = BEFORE.replace(day=min(TODAY.day - 1, 28))
+        rows["partial_month"] = make_transaction(conn, owner["id"], personal, "-1.00", day=partial_day)
     return {"owner": owner, "member": member, "family": family, "rows": rows}
 
 
