@@ -64,18 +64,6 @@ def _drop_stale_test_databases(admin: psycopg.Connection) -> None:
         admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
 
 
-@pytest.fixture(autouse=True)
-def _settings_from_environment():
-    """Every test starts from settings built from the run's environment: a test that
-    swapped os.environ (moto's mock_aws does) or cleared the cache must not leave a
-    settings object with another bucket or database behind for the next one."""
-    from chalicelib.infra.settings import get_settings
-
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 @pytest.fixture(scope="session")
 def database_url():
     from chalicelib.infra.migrations import migrate

@@ -8,7 +8,7 @@ from tests.infra.demo_app import app as demo_app
 
 @pytest.fixture
 def demo(services):
-    with Client(demo_app) as c:
+    with Client(demo_app, stage_name="test") as c:
         yield c
 
 

@@ -9,7 +9,7 @@ from tests.infra.demo_app import app as demo_app
 
 @pytest.fixture
 def demo(services):
-    with Client(demo_app) as c:
+    with Client(demo_app, stage_name="test") as c:
         yield c
 
 
@@ -70,7 +70,7 @@ def test_racing_identical_requests_take_effect_exactly_once(demo, make_user, con
     results = []
 
     def send():
-        with Client(demo_app) as c:
+        with Client(demo_app, stage_name="test") as c:
             results.append(_post(c, user, {"title": "coffee", "amount": "-3.50", "slow": True}, "race"))
 
     threads = [threading.Thread(target=send) for _ in range(5)]
