@@ -171,10 +171,16 @@ def build_export(*, user_id: UUID, job_id: UUID) -> str:
     with db.transaction() as conn:
         job = repo.claim_job(conn, job_id=job_id, user_id=user_id)
         if job is None:
-            if repo.job_exists(conn, job_id=job_id, user_id=user_id):
+            status = repo.job_status(conn, job_id=job_id, user_id=user_id)
+            if status is None:
+                raise ExportJobNotVisible(f"no export job {job_id} for this object (yet)")
+            if status == "pending":
+                # The request committed the job between the claim's snapshot and this
+                # read (its S3 event can outrun the commit): claim it now.
+                job = repo.claim_job(conn, job_id=job_id, user_id=user_id)
+            if job is None:
                 logger.info("export event delivered again; already taken", extra={"export_id": str(job_id)})
                 return "duplicate"
-            raise ExportJobNotVisible(f"no export job {job_id} for this object (yet)")
     key = job_prefix(user_id, job_id) + file_name(job["format"], job["date_from"], job["date_to"])
     started = time.monotonic()
     try:

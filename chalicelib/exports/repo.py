@@ -61,9 +61,9 @@ def claim_job(conn: psycopg.Connection, *, job_id: UUID, user_id: UUID) -> dict[
     ).fetchone()
 
 
-def job_exists(conn: psycopg.Connection, *, job_id: UUID, user_id: UUID) -> bool:
-    row = conn.execute("SELECT 1 FROM export_jobs WHERE id = %s AND user_id = %s", (job_id, user_id)).fetchone()
-    return row is not None
+def job_status(conn: psycopg.Connection, *, job_id: UUID, user_id: UUID) -> str | None:
+    row = conn.execute("SELECT status FROM export_jobs WHERE id = %s AND user_id = %s", (job_id, user_id)).fetchone()
+    return row["status"] if row else None
 
 
 def record_progress(*, job_id: UUID, rows: int) -> None:

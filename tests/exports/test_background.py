@@ -158,6 +158,26 @@ def test_an_event_for_a_job_not_committed_yet_is_raised_for_redelivery(services)
         builder.handle_job_object(key=key)
 
 
+def test_a_job_committed_between_the_claim_and_the_check_is_built_not_dropped(client, ledger, monkeypatch):
+    """Regression: the event outran the request's commit; the claim's snapshot missed the
+    row, the next read saw it pending, and the job was logged "already taken" and stuck."""
+    from chalicelib.exports import repo
+
+    export_id = _request(client, ledger.user, format="csv")
+    key = f"exports/{ledger.user['id']}/{export_id}/job.json"
+    real_claim = repo.claim_job
+    calls = []
+
+    def claim_missing_the_first_time(conn, **kw):
+        calls.append(1)
+        return None if len(calls) == 1 else real_claim(conn, **kw)
+
+    monkeypatch.setattr(repo, "claim_job", claim_missing_the_first_time)
+
+    assert builder.handle_job_object(key=key) == "completed"
+    assert get_export(client, ledger.user, export_id)["status"] == "completed"
+
+
 @pytest.mark.parametrize(
     "key",
     [
