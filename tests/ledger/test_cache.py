@@ -58,6 +58,20 @@ def test_losing_membership_drops_cached_family_data(api, household, conn, redis_
     assert api.get(f"/accounts/{joint}", h.viewer).status == 404
 
 
+def test_joining_a_family_shows_its_data_in_the_very_next_read(api, household, make_user, conn, redis_clean):
+    h = household
+    newcomer = make_user()
+    joint = make_account(conn, h.owner["id"], family_id=h.family_id)
+    make_transaction(conn, h.owner["id"], joint, "-12.50", description="Family groceries", family_id=h.family_id)
+    assert api.get("/accounts", newcomer).body["items"] == []
+    assert api.get("/analytics/spending?group_by=account", newcomer).body["total"] == "0.00"
+
+    added = api.post(f"/families/{h.family_id}/members", h.admin, {"email": newcomer["email"], "role": "viewer"})
+    assert added.status == 201
+    assert [a["id"] for a in api.get("/accounts", newcomer).body["items"]] == [str(joint)]
+    assert api.get("/analytics/spending?group_by=account", newcomer).body["total"] == "12.50"
+
+
 def test_redis_down_goes_straight_to_postgres(api, make_user, conn, monkeypatch, redis_clean):
     user = make_user()
     acc = make_account(conn, user["id"])
