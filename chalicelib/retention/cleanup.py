@@ -35,6 +35,9 @@ def expiries() -> list[Expiry]:
         Expiry("notifications", "expires_at", "%(now)s"),
         # A replay of an Idempotency-Key is only promised while the key lives (48 hours).
         Expiry("idempotency_keys", "expires_at", "%(now)s"),
+        # A verification or reset link past its expiry can never be redeemed; its digest
+        # only says a link was once sent.
+        Expiry("auth_email_tokens", "expires_at", "%(now)s"),
         # processed_events guard S3 deliveries against being imported twice. Deliveries are
         # retried for hours (Lambda async retries stop after 6 h; an SQS queue keeps a
         # message 14 days at most), so a claim older than 90 days can no longer meet its

@@ -51,6 +51,12 @@ def aged_rows(conn, make_user):
                VALUES (%s, %s, 'POST', '/x', 'h', 201, %s, %s)""",
             (uid, f"key-{label}", expires - timedelta(hours=48), expires),
         )
+    for label, expires in (("old", NOW - timedelta(minutes=1)), ("young", NOW + timedelta(minutes=1))):
+        conn.execute(
+            """INSERT INTO auth_email_tokens (user_id, purpose, token_digest, expires_at)
+               VALUES (%s, 'password_reset', %s, %s)""",
+            (uid, f"token-{label}", expires),
+        )
     for label, at in (("old", NOW - timedelta(days=91)), ("young", NOW - timedelta(days=89))):
         conn.execute(
             "INSERT INTO processed_events (event_key, handler, processed_at) VALUES (%s, 'test', %s)",
@@ -73,11 +79,14 @@ def test_each_boundary_deletes_the_old_side_and_keeps_the_young_side(conn, aged_
     assert _ids(conn, "notifications") == {aged_rows["notes"]["young"], aged_rows["notes"]["never"]}
     assert _ids(conn, "idempotency_keys", "idempotency_key") == {"key-young"}
     assert _ids(conn, "processed_events", "event_key") == {"event-young"}
+    assert "token-old" not in _ids(conn, "auth_email_tokens", "token_digest")
+    assert "token-young" in _ids(conn, "auth_email_tokens", "token_digest")
     assert report.deleted == {
         "audit_logs": 1,
         "user_sessions": 1,
         "notifications": 1,
         "idempotency_keys": 1,
+        "auth_email_tokens": 1,
         "processed_events": 1,
     }
 
