@@ -50,7 +50,12 @@ def pool() -> ConnectionPool:
                     settings.database_url,
                     min_size=0,
                     max_size=settings.db_pool_max_size,
-                    kwargs={"row_factory": dict_row, "autocommit": False},
+                    # No server-side prepared statements: after five runs of one statement
+                    # PostgreSQL may switch to a generic plan, and on the monthly-partitioned
+                    # transactions table that plan is much slower (analytics over 12 months:
+                    # 72 ms custom, 217 ms generic; BENCHMARKS.md). Every run is planned with
+                    # its parameters instead; the statements here are few and cheap to parse.
+                    kwargs={"row_factory": dict_row, "autocommit": False, "prepare_threshold": None},
                     configure=_configure,
                     timeout=10,
                     open=True,
