@@ -1,6 +1,7 @@
 """Search and analytics on the PostgreSQL engine at 1,000,000 transactions of one user.
 
     .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep]
+    .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> [--prepare-threshold 5]
 
 Creates its own database (fiscaflow_bench_search_<pid>), migrates it, generates the
 rows set-based (merchants skewed like real spending, ~30 % of descriptions carrying a
@@ -169,17 +170,42 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
     return results
 
 
+def _prepare_after(threshold: int) -> None:
+    from chalicelib.infra import db
+
+    pool_class = db.ConnectionPool
+
+    def pool_preparing(*args, **kwargs):
+        kwargs["kwargs"] = {**kwargs["kwargs"], "prepare_threshold": threshold}
+        return pool_class(*args, **kwargs)
+
+    db.ConnectionPool = pool_preparing
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run")
+    parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        metavar="N",
+        help="let psycopg prepare statements after N runs (the pool never does) to compare plans",
+    )
     args = parser.parse_args()
-    print(f"database {DB_NAME}: generating {args.rows:,} transactions", flush=True)
+    name = args.reuse or DB_NAME
+    if args.reuse:
+        os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
+    if args.prepare_threshold is not None:
+        _prepare_after(args.prepare_threshold)
     try:
-        started = time.monotonic()
-        generate(args.rows)
-        print(f"  generated in {time.monotonic() - started:.0f}s", flush=True)
+        if not args.reuse:
+            print(f"database {name}: generating {args.rows:,} transactions", flush=True)
+            started = time.monotonic()
+            generate(args.rows)
+            print(f"  generated in {time.monotonic() - started:.0f}s", flush=True)
         print("\n| query | rows matched | service p50 / p99 ms | bare SQL p50 / p99 ms |\n|---|---:|---:|---:|")
         for label, total, (s50, s99), (b50, b99) in measure(args.runs):
             print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)
@@ -187,7 +213,7 @@ def main() -> int:
         from chalicelib.infra import db
 
         db.close_pool()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
                 admin.execute(
                     psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(DB_NAME))
