@@ -207,7 +207,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="use an existing seeded database")
+    parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        metavar="N",
+        help="prepare statements after N runs, in the app's pool and the raw connection (default: never, as the app)",
+    )
     args = parser.parse_args()
+    if args.prepare_threshold is not None:
+        from bench.plans import prepare_after
+
+        prepare_after(args.prepare_threshold)
 
     if not args.reuse:
         t0 = time.perf_counter()
@@ -261,7 +271,10 @@ def main() -> None:
         "account filter": {"account_id": str(ctx["account"])},
     }
     results = []
-    with Client(app, stage_name="bench") as client, psycopg.connect(DB_URL, row_factory=dict_row) as raw:
+    with (
+        Client(app, stage_name="bench") as client,
+        psycopg.connect(DB_URL, row_factory=dict_row, prepare_threshold=args.prepare_threshold) as raw,
+    ):
         raw.execute("SET TIME ZONE 'UTC'")
 
         def api(params: dict) -> dict:

@@ -170,18 +170,6 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
     return results
 
 
-def _prepare_after(threshold: int) -> None:
-    from chalicelib.infra import db
-
-    pool_class = db.ConnectionPool
-
-    def pool_preparing(*args, **kwargs):
-        kwargs["kwargs"] = {**kwargs["kwargs"], "prepare_threshold": threshold}
-        return pool_class(*args, **kwargs)
-
-    db.ConnectionPool = pool_preparing
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -199,7 +187,9 @@ def main() -> int:
     if args.reuse:
         os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
     if args.prepare_threshold is not None:
-        _prepare_after(args.prepare_threshold)
+        from bench.plans import prepare_after
+
+        prepare_after(args.prepare_threshold)
     try:
         if not args.reuse:
             print(f"database {name}: generating {args.rows:,} transactions", flush=True)
