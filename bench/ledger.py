@@ -202,22 +202,16 @@ def raw_page(ctx: dict, params: dict):
 
 
 def main() -> None:
+    from bench.plans import add_prepare_threshold, prepare_after
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="use an existing seeded database")
-    parser.add_argument(
-        "--prepare-threshold",
-        type=int,
-        metavar="N",
-        help="prepare statements after N runs, in the app's pool and the raw connection (default: never, as the app)",
-    )
+    add_prepare_threshold(parser)
     args = parser.parse_args()
-    if args.prepare_threshold is not None:
-        from bench.plans import prepare_after
-
-        prepare_after(args.prepare_threshold)
+    prepare_after(args.prepare_threshold)
 
     if not args.reuse:
         t0 = time.perf_counter()

@@ -171,25 +171,19 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
 
 
 def main() -> int:
+    from bench.plans import add_prepare_threshold, prepare_after
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run")
-    parser.add_argument(
-        "--prepare-threshold",
-        type=int,
-        metavar="N",
-        help="let psycopg prepare statements after N runs (the pool never does) to compare plans",
-    )
+    add_prepare_threshold(parser)
     args = parser.parse_args()
     name = args.reuse or DB_NAME
     if args.reuse:
         os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
-    if args.prepare_threshold is not None:
-        from bench.plans import prepare_after
-
-        prepare_after(args.prepare_threshold)
+    prepare_after(args.prepare_threshold)
     try:
         if not args.reuse:
             print(f"database {name}: generating {args.rows:,} transactions", flush=True)

@@ -2,6 +2,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from chalicelib.analytics.periods import shift_month
 from chalicelib.budgets.periods import local_today
 from chalicelib.insights.bills import run_bill_reminders
 from chalicelib.insights.recurring import Occurrence, days_off, detect, next_due, on_day, usual_day
@@ -71,17 +72,11 @@ def _bill(conn, user, account, months, *, day=10, amount="-15.99", merchant="NET
         )
 
 
-def _months_before(today, n):
-    """The n months before today's, oldest first, as (year, month)."""
-    index = today.year * 12 + today.month - 1
-    return [divmod(i, 12) for i in range(index - n, index)]
-
-
 def test_get_recurring_lists_the_series_of_what_i_can_read(api, owner, conn, make_user):
     # Dated from today: the listing hides series more than a week past due, so fixed dates go stale.
     today = local_today(owner.get("timezone", "UTC"))  # the owner's today, as the route takes it
     day = min(today.day, 28)
-    months = [(y, m + 1) for y, m in _months_before(today, 3)]
+    months = [(m.year, m.month) for m in (shift_month(today, -k) for k in (3, 2, 1))]
     _bill(conn, owner, owner["account"], months, day=day)
     _bill(conn, owner, owner["account"], months[-1:], merchant="One Off Shop")
     stranger = make_user()
