@@ -30,18 +30,17 @@ docker_up() {
 ensure_postgres() {
   port_open 5432 && return 0
   if ! command -v pg_ctlcluster >/dev/null; then
-    if apt_install postgresql postgresql-contrib; then
-      # A fresh Debian cluster asks for passwords on TCP; the local default URL has none.
-      local hba
-      hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -n1)
-      sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
-    else
+    if ! apt_install postgresql postgresql-contrib; then
       docker_up postgres && port_open 5432 60 && return 0
       echo "services: PostgreSQL is not running and cannot be installed here" >&2; return 1
     fi
   fi
   local version
   version=$(ls /etc/postgresql | sort -V | tail -n1)
+  # A Debian cluster asks for passwords on TCP, whether we installed it or the machine came
+  # with it; the local default URL has none. Only loopback lines are changed.
+  [ "$(id -u)" = 0 ] && sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' \
+    "/etc/postgresql/$version/main/pg_hba.conf"
   echo "services: starting PostgreSQL $version"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start
   STARTED_SERVICES+=("postgres:$version")
