@@ -21,6 +21,8 @@ class StatementRow:
     memo: str | None = None
     external_id: str | None = None
     category_hint: str | None = None
+    # "pending" for rows the bank marks as not yet booked; a later posted twin replaces them.
+    status: str = "posted"
 
 
 def clean_text(value: str | None) -> str | None:
