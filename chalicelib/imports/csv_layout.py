@@ -3,6 +3,7 @@ role, read from the header names banks use (English, German, French, Dutch, Span
 Italian) and, for files without a header or with unknown names, from the values."""
 
 import csv
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ ROLES = (
     "reference",
     "balance",
     "currency",
+    "type",
+    "status",
 )
 _ALIASES: dict[str, tuple[str, ...]] = {
     "date": (
@@ -67,8 +70,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "direction": (
         "af bij", "debit credit", "credit debit", "dr cr", "cr dr", "soll haben", "s h", "credit debit indicator",
-        "details", "type", "transaction type",
+        "debit credit indicator", "d c", "c d", "cdi", "sign", "vorzeichen", "sens", "signe", "indicator",
     ),
+    # Text about the kind of transaction: the description of a row that has none, and a
+    # debit/credit indicator when its values are only those words.
+    "type": ("details", "type", "transaction type", "trans type", "buchungsart", "typ", "type operation", "tipo"),
+    "status": ("status", "state", "transaction status", "booking status", "buchungsstatus", "statut", "estado"),
     "category": ("category", "kategorie", "categorie", "categoria", "subcategory", "kategori", "rubrik"),
     "reference": (
         "reference", "ref", "transaction id", "id", "fitid", "reference number", "referenz", "kundenreferenz",
@@ -76,13 +83,22 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "balance": (
         "balance", "running bal", "running balance", "saldo", "solde", "kontostand", "available balance",
+        "balance after", "saldo nach buchung", "new balance", "ledger balance", "account balance", "bal",
+        "saldo dopo", "solde apres", "closing balance",
     ),
     "currency": ("currency", "wahrung", "waehrung", "devise", "moneda", "valuta"),
 }  # fmt: skip
 DIRECTION_WORDS = {
     "af": -1, "bij": 1, "debit": -1, "credit": 1, "dr": -1, "cr": 1, "d": -1, "c": 1, "db": -1, "s": -1, "h": 1,
-    "soll": -1, "haben": 1,
+    "soll": -1, "haben": 1, "+": 1, "-": -1, "dbit": -1, "crdt": 1, "withdrawal": -1, "deposit": 1,
+    "debito": -1, "credito": 1, "debet": -1, "lastschrift": -1, "gutschrift": 1,
 }  # fmt: skip
+# Headers of columns that hold numbers which are never money moving: a check number, the
+# last digits of a card, a running balance (its own role), a row id.
+_NEVER_AMOUNT = re.compile(
+    r"^(check|cheque|chk|scheck|card|karte|carte|tarjeta|carta|account|konto|compte|iban|bic|sort|bsb|routing|"
+    r"id|no|nr|number|seq|sequence|line|row|zeile|index|ref|serial|batch|mcc|time|zeit|heure)\b"
+)
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 SAMPLE_LINES = 60
 
@@ -112,19 +128,32 @@ def role_of(header: str) -> str | None:
 class Layout:
     delimiter: str
     first_record: int  # index of the first data record (after preamble and header)
-    columns: dict[str, int]
+    columns: dict[str, int]  # every role but the money, which `money` holds
     width: int
     header: list[str] | None = None
     date_order: str | None = None
     decimal_separator: str | None = None
     invert_sign: bool = False
-    notes: list[str] = field(default_factory=list)
+    # The readings of the money this file allows, best first; the reader's first pass
+    # picks one (csv_money.MoneyLearner).
+    money: list = field(default_factory=list)
+    because: dict[str, str] = field(default_factory=dict)
+    from_mapping: bool = False
+
+    def column_name(self, index: int):
+        if self.header and index < len(self.header) and self.header[index]:
+            return self.header[index]
+        return index + 1
 
     def describe(self) -> dict:
         return {
             "delimiter": self.delimiter,
             "has_header": self.header is not None,
-            "columns": {role: (self.header[i] if self.header else i + 1) for role, i in sorted(self.columns.items())},
+            "header_line": self.first_record if self.header is not None else None,
+            "columns": {
+                role: {"column": self.column_name(i), "because": self.because.get(role, "header")}
+                for role, i in sorted(self.columns.items())
+            },
         }
 
 
@@ -204,30 +233,111 @@ def _all_amounts(values: list[str]) -> bool:
     return True
 
 
+def _integer_only(values: list[str]) -> bool:
+    return all(re.fullmatch(r"[+-]?\d+", v.replace(" ", "")) for v in values)
+
+
+def _monotonic_or_constant(values: list[str]) -> bool:
+    """Row ids, sequence and check numbers climb; a card suffix or an account number
+    stays the same: neither is money moving."""
+    if len(values) < 3:
+        return False
+    numbers = [parse_amount(v).value for v in values]
+    if len(set(numbers)) == 1:
+        return True
+    pairs = list(itertools.pairwise(numbers))
+    return all(a < b for a, b in pairs) or all(a > b for a, b in pairs)
+
+
+def _numeric_candidates(records: list[list[str]], width: int, taken: set[int], header) -> tuple[list[int], list[int]]:
+    """(dense, sparse) columns whose every value is an amount and that could be money."""
+    rows = [r for r in records if not _is_blank(r)]
+    dense, sparse = [], []
+    for i in range(width):
+        if i in taken:
+            continue
+        if header and i < len(header) and _NEVER_AMOUNT.match(normalize_header(header[i]) or "-"):
+            continue
+        values = _column_values(rows, i)
+        if not values or not _all_amounts(values) or _integer_only(values):
+            continue
+        if len(values) == len(rows):
+            if not _monotonic_or_constant(values):
+                dense.append(i)
+        elif not _monotonic_or_constant(values):
+            sparse.append(i)
+    return dense, sparse
+
+
+def _direction_column(records: list[list[str]], width: int, taken: set[int]) -> int | None:
+    """A column whose values are only debit/credit words, with both kinds present."""
+    for i in range(width):
+        if i in taken:
+            continue
+        values = [v.lower() for v in _column_values(records, i)]
+        if values and len(values) == len([r for r in records if not _is_blank(r)]):
+            signs = {DIRECTION_WORDS.get(v) for v in values}
+            if None not in signs and signs == {1, -1}:
+                return i
+    return None
+
+
+def _unsigned(records: list[list[str]], index: int) -> bool:
+    for v in _column_values(records, index):
+        try:
+            if parse_amount(v).marker is not None:
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+def _money_candidates(columns: dict[str, int], records, width: int, header) -> list:
+    """Every reading of the money the file allows; header-named ones first."""
+    from chalicelib.imports.csv_money import MoneyRule
+
+    taken = {i for role, i in columns.items() if role not in ("amount", "debit", "credit", "direction", "type")}
+    direction = columns.get("direction")
+    if direction is None and "type" in columns:
+        values = [v.lower() for v in _column_values(records, columns["type"])]
+        if values and all(v in DIRECTION_WORDS for v in values):
+            direction = columns["type"]
+    named = []
+    if "amount" in columns:
+        amount = columns["amount"]
+        use_direction = direction if direction is not None and _unsigned(records, amount) else None
+        named.append(MoneyRule(amount=amount, direction=use_direction))
+    if "debit" in columns or "credit" in columns:
+        named.append(MoneyRule(debit=columns.get("debit"), credit=columns.get("credit")))
+    taken |= {i for role, i in columns.items() if role in ("amount", "debit", "credit", "direction")}
+    dense, sparse = _numeric_candidates(records, width, taken, header)
+    found = []
+    for i in dense:
+        found_direction = direction
+        if found_direction is None and _unsigned(records, i):
+            found_direction = _direction_column(records, width, taken | {i})
+        found.append(MoneyRule(amount=i, because="values"))
+        if found_direction is not None:
+            found.insert(len(found) - 1, MoneyRule(amount=i, direction=found_direction, because="values"))
+    for a_index, a in enumerate(sparse):
+        for b in sparse[a_index + 1 :]:
+            rows = [r for r in records if not _is_blank(r)]
+            filled = [(bool(a < len(r) and r[a].strip()), bool(b < len(r) and r[b].strip())) for r in rows]
+            if all(x != y for x, y in filled):
+                found.append(MoneyRule(debit=a, credit=b, because="values"))
+                found.append(MoneyRule(debit=b, credit=a, because="values"))
+    return named + found
+
+
 def _infer_from_values(records: list[list[str]], width: int, known: dict[str, int]) -> dict[str, int]:
-    """Roles for columns the header did not name, from what the sample rows hold."""
+    """Roles other than money for columns the header did not name, from what the sample rows hold."""
     columns = dict(known)
     taken = set(columns.values())
-    free = [i for i in range(width) if i not in taken]
-    for i in free:
+    for i in range(width):
         values = _column_values(records, i)
-        if "date" not in columns and _all_dates(values):
+        if "date" not in columns and i not in taken and _all_dates(values):
             columns["date"] = i
             taken.add(i)
-    has_amount = any(r in columns for r in ("amount", "debit", "credit"))
-    if not has_amount:
-        for i in range(width):
-            if i in taken:
-                continue
-            values = _column_values(records, i)
-            # A fully populated numeric column is the amount; a sparse one is more likely a
-            # reference or check number.
-            if _all_amounts(values) and len(values) == sum(1 for r in records if not _is_blank(r)):
-                if all(v.isdigit() and len(v) > 6 for v in values):
-                    continue
-                columns["amount"] = i
-                taken.add(i)
-                break
     if not any(r in columns for r in ("description", "payee", "memo")):
         best, best_len = None, 0.0
         for i in range(width):
@@ -235,7 +345,7 @@ def _infer_from_values(records: list[list[str]], width: int, known: dict[str, in
                 continue
             values = _column_values(records, i)
             texts = [v for v in values if not _looks_like_data(v)]
-            if not texts:
+            if not texts or {v.lower() for v in texts} <= set(DIRECTION_WORDS):
                 continue
             average = sum(len(v) for v in texts) / len(records)
             if average > best_len:
@@ -259,6 +369,7 @@ def _verify(columns: dict[str, int], records: list[list[str]]) -> dict[str, int]
                 checked.setdefault("posted_date", i)
             continue
         if role == "direction" and values and not all(v.lower() in DIRECTION_WORDS for v in values):
+            checked.setdefault("type", i)
             continue
         checked.setdefault(role, i)
     if "date" not in checked and "posted_date" in checked:
@@ -273,6 +384,20 @@ def _header_columns(header: list[str]) -> dict[str, int]:
         if role and role not in columns:
             columns[role] = i
     return columns
+
+
+def _is_header(first: list[str], data: list[list[str]]) -> bool:
+    if not any(c.strip() for c in first) or any(_looks_like_data(c) for c in first):
+        return False
+    if any(role_of(c) for c in first):
+        return True
+    # No known name: still a header when a column that holds dates or amounts below has
+    # words here (an unknown language), not data.
+    for i, cell in enumerate(first):
+        values = _column_values(data, i)
+        if cell.strip() and values and (_all_dates(values) or _all_amounts(values)):
+            return True
+    return False
 
 
 def detect_layout(sample: list[str]) -> Layout:
@@ -291,13 +416,16 @@ def detect_layout(sample: list[str]) -> Layout:
         )
     delimiter, start, width, _, records = best
     first = records[start]
-    header = None
-    if not any(_looks_like_data(c) for c in first) and any(c.strip() for c in first):
-        header = [c.strip() for c in first]
+    following = [r for r in records[start + 1 :] if len(r) == width and not _is_blank(r)]
+    header = [c.strip() for c in first] if _is_header(first, following) else None
     data = [r for r in records[start + (1 if header else 0) :] if len(r) == width and not _is_blank(r)]
-    named = _header_columns(header) if header else {}
-    columns = _verify(_infer_from_values(data, width, _verify(named, data)), data)
-    layout = Layout(delimiter, start + (1 if header else 0), columns, width, header)
+    data = [r for r in data if _is_transaction(r)] or data
+    named = _verify(_header_columns(header), data) if header else {}
+    columns = _verify(_infer_from_values(data, width, named), data)
+    because = {role: ("header" if named.get(role) == i else "values") for role, i in columns.items()}
+    money = _money_candidates(columns, data, width, header)
+    other = {role: i for role, i in columns.items() if role not in ("amount", "debit", "credit", "direction")}
+    layout = Layout(delimiter, start + (1 if header else 0), other, width, header, money=money, because=because)
     require_roles(layout)
     return layout
 
@@ -306,10 +434,8 @@ def require_roles(layout: Layout) -> None:
     missing = []
     if "date" not in layout.columns:
         missing.append("a date")
-    if not any(r in layout.columns for r in ("amount", "debit", "credit")):
+    if not layout.money:
         missing.append("an amount (or debit and credit)")
-    if not any(r in layout.columns for r in ("description", "payee", "memo")):
-        missing.append("a description")
     if missing:
         found = f" (columns found: {', '.join(layout.header)})" if layout.header else ""
         raise ImportRejected(
@@ -320,6 +446,8 @@ def require_roles(layout: Layout) -> None:
 
 def apply_mapping(sample: list[str], mapping: dict) -> Layout:
     """The layout a saved column mapping describes (names or 1-based positions)."""
+    from chalicelib.imports.csv_money import MoneyRule
+
     delimiter = mapping.get("delimiter")
     if delimiter is None:
         delimiter = max(DELIMITERS, key=lambda d: _run_start(_records(sample, d))[::-1][:2])
@@ -343,15 +471,23 @@ def apply_mapping(sample: list[str], mapping: dict) -> Layout:
         if index >= width:
             raise ImportRejected(f"The mapping puts {role} in column {index + 1}; the file has {width} columns")
         columns[role] = index
+    money = []
+    if "amount" in columns:
+        money.append(MoneyRule(amount=columns["amount"], direction=columns.get("direction"), because="mapping"))
+    elif "debit" in columns or "credit" in columns:
+        money.append(MoneyRule(debit=columns.get("debit"), credit=columns.get("credit"), because="mapping"))
     layout = Layout(
         delimiter,
         skip + (1 if header else 0),
-        columns,
+        {role: i for role, i in columns.items() if role not in ("amount", "debit", "credit", "direction")},
         width,
         header,
         date_order=mapping.get("date_format"),
         decimal_separator=mapping.get("decimal_separator"),
         invert_sign=bool(mapping.get("invert_sign")),
+        money=money,
+        because=dict.fromkeys(columns, "mapping"),
+        from_mapping=True,
     )
     require_roles(layout)
     return layout

@@ -1,20 +1,37 @@
 """CSV statements, streamed twice over the spooled file: the first pass learns the
-file-wide rules (date order, decimal separator, whether references are unique), the
-second turns records into rows. Neither pass holds more than one record."""
+file-wide rules (date order, decimal separator, whether references are unique, which
+reading of the money its balances and signs justify), the second turns records into
+rows. Neither pass holds more than one record (and the row before it, which a
+continuation line may still extend)."""
 
 import csv
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TextIO
 
-from chalicelib.imports.csv_layout import DIRECTION_WORDS, SAMPLE_LINES, Layout, apply_mapping, detect_layout
-from chalicelib.imports.rejections import ImportRejected, LineError
+from chalicelib.imports.csv_layout import SAMPLE_LINES, Layout, apply_mapping, detect_layout
+from chalicelib.imports.csv_money import MoneyDecision, MoneyLearner
+from chalicelib.imports.rejections import ImportRejected, LineError, MappingRequired, ReadReport, Skipped
 from chalicelib.imports.statement import StatementRow, finish_row
-from chalicelib.imports.values import DateEvidence, parse_amount, parse_date
+from chalicelib.imports.values import ORDER_LABELS, DateEvidence, date_shape, parse_amount, parse_date
 
-_MONEY_ROLES = ("amount", "debit", "credit")
+# Rows that state a balance or a total rather than move money.
+_SUMMARY = re.compile(
+    r"(?i)(\b(opening|closing|beginning|ending|starting|previous|new|final|initial|available|current|ledger|"
+    r"statement)\s+balance\b|\bbalance\s+(brought|carried|b/f|c/f)|^\s*(total|totals|sum|summe|gesamt|somme|"
+    r"totaal|turnover|umsatz|umsätze|saldo|solde|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|"
+    r"kontostand|beginsaldo|eindsaldo|saldo (iniziale|finale|anterior|inicial|final|precedente)|"
+    r"solde (initial|final|precedent|précédent|au)|balance)\b)"
+)
+_PENDING = re.compile(
+    r"(?i)^\s*(pending|vorgemerkt|vorgemerkte umsätze|in bearbeitung|en attente|en cours|in behandeling|"
+    r"pendiente|in sospeso|not yet posted|authori[sz]ed|authori[sz]ation)\s*$"
+)
+_POSTED = re.compile(r"(?i)^\s*(posted|booked|cleared|settled|completed|gebucht|comptabilise|geboekt|contabilizado)")
+_DISTINCT_DATES = 50_000
 
 
 def _records(text: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -34,15 +51,21 @@ def _records(text: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 
 class CsvStatement:
-    def __init__(self, open_text: Callable[[], TextIO], *, mapping: dict | None, currency: str):
+    def __init__(self, open_text: Callable[[], TextIO], *, mapping: dict | None, account: dict):
         self._open = open_text
-        self.currency = currency
+        self.account = account
+        self.currency = account["currency"]
         with self._open() as text:
             sample = list(itertools.islice(text, SAMPLE_LINES))
         self.layout: Layout = apply_mapping(sample, mapping) if mapping else detect_layout(sample)
         self.date_order = ""
         self.decimal_separator = "."
         self.references_usable = False
+        self.latest_date = None
+        self.money: MoneyDecision | None = None
+        self.report = ReadReport()
+
+    # --- reading records ---------------------------------------------------------
 
     def _data(self) -> Iterator[tuple[int, list[str]]]:
         with self._open() as text:
@@ -51,43 +74,9 @@ class CsvStatement:
                     continue
                 yield line, record
 
-    def _learn(self) -> None:
-        cols = self.layout.columns
-        dates = DateEvidence()
-        separators: Counter = Counter()
-        references: set[str] = set()
-        unique = True
-        for _, record in self._data():
-            for role in ("date", "posted_date"):
-                if role in cols and cols[role] < len(record):
-                    dates.add(record[cols[role]])
-            for role in _MONEY_ROLES:
-                if role in cols and cols[role] < len(record):
-                    try:
-                        sep = parse_amount(record[cols[role]]).decimal_separator
-                    except ValueError:
-                        continue
-                    if sep:
-                        separators[sep] += 1
-            if unique and "reference" in cols and cols["reference"] < len(record):
-                ref = record[cols["reference"]].strip()
-                if ref:
-                    unique = ref not in references
-                    references.add(ref)
-        self.date_order = self.layout.date_order or dates.order()
-        self.decimal_separator = self.layout.decimal_separator or (
-            separators.most_common(1)[0][0] if separators else "."
-        )
-        # A reference column becomes the external id only when it identifies rows: many
-        # banks fill it with "NOTPROVIDED" or a batch number shared by several lines.
-        self.references_usable = unique and bool(references)
-
-    def rows(self) -> Iterator[StatementRow | LineError]:
-        self._learn()
-        for line, record in self._data():
-            row = self._row(line, record)
-            if row is not None:
-                yield row
+    def _fits(self, record: list[str]) -> bool:
+        width = self.layout.width
+        return len(record) == width or (len(record) > width and not any(c.strip() for c in record[width:]))
 
     def _cell(self, record: list[str], role: str) -> str:
         index = self.layout.columns.get(role)
@@ -95,87 +84,234 @@ class CsvStatement:
             return ""
         return record[index].strip()
 
-    def _amount(self, text: str, problems: list[str], what: str) -> Decimal | None:
-        try:
-            amount = parse_amount(text)
-        except ValueError as exc:
-            problems.append(f"{what}: {exc}" if what != "amount" else str(exc))
-            return None
-        if amount.decimal_separator and amount.decimal_separator != self.decimal_separator:
-            problems.append(
-                f"{what} {text!r} uses {amount.decimal_separator!r} as decimal separator, "
-                f"the rest of the file {self.decimal_separator!r}"
-            )
-            return None
-        return amount.value
+    def _at(self, record: list[str]) -> Callable[[int], str]:
+        return lambda i: record[i].strip() if i < len(record) else ""
 
-    def _money(self, record: list[str], problems: list[str]) -> Decimal | None:
-        cols = self.layout.columns
-        if "amount" in cols:
-            value = self._amount(self._cell(record, "amount"), problems, "amount")
-            if value is not None and "direction" in cols:
-                word = self._cell(record, "direction").lower()
-                if word not in DIRECTION_WORDS:
-                    problems.append(f"debit/credit indicator {word!r} is not one of {', '.join(DIRECTION_WORDS)}")
-                    return None
-                value = abs(value) * DIRECTION_WORDS[word]
-            return value
-        debit_text, credit_text = self._cell(record, "debit"), self._cell(record, "credit")
-        if not debit_text and not credit_text:
-            problems.append("amount is missing (debit and credit are both empty)")
-            return None
-        debit = self._amount(debit_text, problems, "debit") if debit_text else Decimal(0)
-        credit = self._amount(credit_text, problems, "credit") if credit_text else Decimal(0)
-        if debit is None or credit is None:
-            return None
-        if debit and credit:
-            problems.append("both debit and credit are filled in")
-            return None
-        return abs(credit) - abs(debit)
+    def _text(self, record: list[str]) -> str:
+        return " ".join(
+            self._cell(record, role) for role in ("description", "payee", "memo", "type") if self._cell(record, role)
+        )
+
+    def _money_cells_empty(self, record: list[str]) -> bool:
+        return not any(self._at(record)(i) for rule in self.layout.money for i in rule.columns().values())
+
+    # --- the first pass ----------------------------------------------------------
+
+    def _learn(self) -> None:
+        cols, layout = self.layout.columns, self.layout
+        dates = DateEvidence()
+        separators: Counter = Counter()
+        references: set[str] = set()
+        unique = True
+        raw_dates: set[str] = set()
+        learner = MoneyLearner(layout.money, balance=cols.get("balance"), account_type=self.account.get("type", ""))
+        broken = False
+        for line, record in self._data():
+            if not self._fits(record):
+                broken = broken or (any(date_shape(c.strip()) for c in record) and any(map(_amount_like, record)))
+                continue
+            if self._summary(record) or self._balance_only(record):
+                continue
+            date_text = self._cell(record, "date")
+            if not date_shape(date_text) and self._money_cells_empty(record):
+                continue  # continuation text
+            for role in ("date", "posted_date"):
+                if role in cols and cols[role] < len(record):
+                    dates.add(record[cols[role]])
+            if date_text and len(raw_dates) < _DISTINCT_DATES and date_shape(date_text):
+                raw_dates.add(date_text)
+            cell = self._at(record)
+            for rule in layout.money:
+                for i in rule.columns().values():
+                    try:
+                        sep = parse_amount(cell(i)).decimal_separator if cell(i) else None
+                    except ValueError:
+                        continue
+                    if sep:
+                        separators[sep] += 1
+            learner.add(line, cell, self._text(record))
+            if unique and "reference" in cols and cols["reference"] < len(record):
+                ref = record[cols["reference"]].strip()
+                if ref:
+                    unique = ref not in references
+                    references.add(ref)
+        self.date_order = layout.date_order or dates.order()
+        self.decimal_separator = layout.decimal_separator or (separators.most_common(1)[0][0] if separators else ".")
+        # A reference column becomes the external id only when it identifies rows: many
+        # banks fill it with "NOTPROVIDED" or a batch number shared by several lines.
+        self.references_usable = unique and bool(references)
+        parsed = []
+        for text in raw_dates:
+            try:
+                parsed.append(parse_date(text, self.date_order))
+            except ValueError:
+                continue
+        self.latest_date = max(parsed) if parsed else None
+        if layout.from_mapping:
+            sign = -1 if layout.invert_sign else 1
+            self.money = MoneyDecision(layout.money[0], sign, False, "mapping", False, "mapping")
+        else:
+            try:
+                self.money = learner.decide(layout.header, file_has_bad_lines=broken)
+            except MappingRequired as exc:
+                exc.layout = self._describe()
+                raise
+
+    # --- the second pass ---------------------------------------------------------
+
+    def rows(self) -> Iterator[StatementRow | LineError | Skipped]:
+        self._learn()
+        self.report.layout = self._describe()
+        held: StatementRow | LineError | None = None
+        for line, record in self._data():
+            item = self._row(line, record)
+            if isinstance(item, str):  # a continuation of the row above
+                if isinstance(held, StatementRow):
+                    held.description = f"{held.description} {item}"[:2000]
+                else:
+                    self.report.skipped.append(Skipped(line, "text line without a transaction"))
+                continue
+            if isinstance(item, Skipped):
+                self.report.skipped.append(item)
+                continue
+            if held is not None:
+                yield held
+            held = item
+        if held is not None:
+            yield held
+
+    def _summary(self, record: list[str]) -> bool:
+        text = self._text(record) or " ".join(c.strip() for c in record if c.strip())
+        if not _SUMMARY.search(text):
+            return False
+        # "Balance" inside a real payment ("BALANCE TRANSFER FEE") is money moving: only a
+        # row without a date or without money, or one that is nothing but the phrase, is a summary.
+        date_ok = date_shape(self._cell(record, "date")) is not None
+        return not date_ok or self._money_cells_empty(record) or _SUMMARY.fullmatch(text.strip()) is not None
 
     def _balance_only(self, record: list[str]) -> bool:
         """A "Beginning balance" line: a balance and no money moving (Bank of America)."""
         if "balance" not in self.layout.columns or not self._cell(record, "balance"):
             return False
-        return not any(self._cell(record, role) for role in _MONEY_ROLES)
+        return self._money_cells_empty(record)
 
-    def _row(self, line: int, record: list[str]) -> StatementRow | LineError | None:
+    def _row(self, line: int, record: list[str]) -> StatementRow | LineError | Skipped | str | None:
         layout = self.layout
-        problems: list[str] = []
-        if len(record) != layout.width and not (
-            len(record) > layout.width and not any(c.strip() for c in record[layout.width :])
+        if self._summary(record):
+            return Skipped(line, "balance or summary row")
+        date_text = self._cell(record, "date")
+        status = "posted"
+        status_text = self._cell(record, "status")
+        if _PENDING.match(date_text) or (
+            status_text and not _POSTED.match(status_text) and _PENDING.search(status_text)
         ):
+            status = "pending"
+        if not self._fits(record):
+            words = " ".join(c.strip() for c in record if c.strip())
+            has_data = any(date_shape(c.strip()) for c in record) and any(_amount_like(c) for c in record)
+            if not has_data:
+                return words  # a continuation line
             return LineError(line, f"expected {layout.width} fields, found {len(record)}")
+        if status == "posted" and not date_shape(date_text) and self._money_cells_empty(record):
+            text = " ".join(c.strip() for c in record if c.strip())
+            return text if text else None
         if self._balance_only(record):
-            return None
+            return Skipped(line, "balance row")
+        problems: list[str] = []
         transaction_date = posted = None
-        try:
-            transaction_date = parse_date(self._cell(record, "date"), self.date_order)
-        except ValueError as exc:
-            problems.append(str(exc))
         posted_text = self._cell(record, "posted_date")
-        if posted_text:
+        if posted_text and not _PENDING.match(posted_text):
             try:
                 posted = parse_date(posted_text, self.date_order)
             except ValueError as exc:
                 problems.append(f"posted date: {exc}")
+        elif posted_text:
+            status = "pending"
+        if status == "pending" and not date_shape(date_text):
+            # A row the bank dates "Pending": booked on the posted date, else the newest day of the file.
+            transaction_date = posted or self.latest_date
+            if transaction_date is None:
+                problems.append("date is missing (the row is pending and the file has no other dates)")
+        else:
+            try:
+                transaction_date = parse_date(date_text, self.date_order)
+            except ValueError as exc:
+                problems.append(str(exc))
         amount = self._money(record, problems)
-        if amount is not None and layout.invert_sign:
-            amount = -amount
         currency = self._cell(record, "currency").upper()
         if currency and currency != self.currency:
             problems.append(f"currency {currency} is not the account's currency {self.currency}")
         payee = self._cell(record, "payee")
-        description = self._cell(record, "description") or payee
         return finish_row(
             line,
             problems,
             transaction_date=transaction_date,
             amount=amount,
-            description=description,
+            description=self._cell(record, "description"),
             posted_date=posted,
             merchant=payee or None,
             memo=self._cell(record, "memo"),
             external_id=self._cell(record, "reference") if self.references_usable else None,
             category_hint=self._cell(record, "category"),
+            status=status,
+            fallbacks=(self._cell(record, "reference"), self._cell(record, "type")),
         )
+
+    def _money(self, record: list[str], problems: list[str]) -> Decimal | None:
+        decision = self.money
+        cell = self._at(record)
+        for i in decision.rule.columns().values():
+            text = cell(i)
+            if not text or i == decision.rule.direction:
+                continue
+            try:
+                separator = parse_amount(text).decimal_separator
+            except ValueError:
+                continue
+            if separator and separator != self.decimal_separator:
+                problems.append(
+                    f"amount {text!r} uses {separator!r} as decimal separator, the rest of the file "
+                    f"{self.decimal_separator!r}"
+                )
+                return None
+        try:
+            value, marker = decision.rule.read(cell)
+        except ValueError as exc:
+            problems.append(str(exc))
+            return None
+        if decision.credits_marked and marker not in ("+", "cr"):
+            value = -abs(value)
+        return value * decision.sign
+
+    def _describe(self) -> dict:
+        layout = self.layout
+        described = layout.describe()
+        columns = described["columns"]
+        decision = self.money
+        if decision is not None:
+            rule = decision.rule
+            if rule.amount is not None:
+                columns["amount"] = {"column": rule.label(layout.header), "because": decision.because}
+            else:
+                columns["amount"] = {"column": rule.label(layout.header), "because": decision.because}
+                for role in ("debit", "credit"):
+                    index = getattr(rule, role)
+                    if index is not None:
+                        columns[role] = {"column": layout.column_name(index), "because": decision.because}
+            if rule.direction is not None:
+                columns["direction"] = {"column": layout.column_name(rule.direction), "because": decision.because}
+        return described | {
+            "format": "csv",
+            "date_order": ORDER_LABELS.get(self.date_order, self.date_order) if self.date_order else None,
+            "decimal_separator": self.decimal_separator,
+            "sign_convention": decision.convention if decision else None,
+            "checked_against_balance": bool(decision and decision.checked_against_balance),
+        }
+
+
+def _amount_like(cell: str) -> bool:
+    try:
+        parse_amount(cell)
+    except ValueError:
+        return False
+    return True

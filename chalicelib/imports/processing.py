@@ -24,7 +24,7 @@ from chalicelib.audit.service import record_audit
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, source
-from chalicelib.imports.rejections import ImportRejected
+from chalicelib.imports.rejections import ImportRejected, LineError
 from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
 from chalicelib.imports.statement_readers import read_statement
@@ -137,15 +137,15 @@ def _parse_into(spool, statement, target, given_format, mapping, details) -> Imp
     try:
         source.inspect_content(statement, format=given_format)
         details |= {"format": statement.format, "encoding": statement.encoding}
-        reader = read_statement(statement, mapping=mapping, currency=target.account["currency"])
+        reader = read_statement(statement, mapping=mapping, account=target.account)
         for item in reader.rows():
             if isinstance(item, StatementRow):
                 if not errors:
                     spool.add(item)
-            else:
+            elif isinstance(item, LineError):
                 errors.append(item)
-        if layout := getattr(reader, "layout", None):
-            details["layout"] = layout.describe()
+        details["layout"] = reader.report.layout | {"encoding": statement.encoding}
+        details["skipped"] = [{"line": s.line, "reason": s.reason} for s in reader.report.skipped]
     except ImportRejected as exc:
         return ImportRejected(exc.message, sorted(exc.errors + errors, key=lambda e: e.line))
     except Exception:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from chalicelib.imports.rejections import ImportRejected, LineError
+from chalicelib.imports.rejections import ImportRejected, LineError, MappingRequired, ReadReport, Skipped
 from chalicelib.imports.statement import StatementRow, finish_row
-from chalicelib.imports.values import DateEvidence, parse_amount, parse_date
+from chalicelib.imports.values import ORDER_LABELS, DateEvidence, parse_amount, parse_date
 
 _TRANSACTION_TYPES = {"bank", "cash", "ccard", "oth a", "oth l"}
 
@@ -34,58 +34,107 @@ def _qif_date(text: str) -> str:
     return text.strip().replace("'", "/").replace(" ", "0")
 
 
-def _records(text: TextIO) -> Iterator[_Record]:
-    section: str | None = None
-    accounts = 0
+_COMMENT = ("#", ";", "//")
+
+
+@dataclass
+class _Section:
+    kind: str
+    account: str | None
+
+
+def _records(text: TextIO, report: ReadReport) -> Iterator[tuple[_Record, _Section]]:
+    """Every record with the section it stands in. Comment lines are passed over; records
+    of sections that hold no bank transactions (investments, the category and class
+    lists, memorized transactions) are reported as skipped, not read."""
+    section: _Section | None = None
+    account_name: str | None = None
     current: _Record | None = None
     for number, raw in enumerate(text, start=1):
-        line = raw.rstrip("\r\n")
-        stripped = line.strip()
+        stripped = raw.rstrip("\r\n").strip()
         if not stripped:
+            continue
+        if stripped.startswith(_COMMENT):
+            report.skipped.append(Skipped(number, "comment line"))
             continue
         if stripped.startswith("!"):
             header = stripped[1:].lower()
             if header.startswith("type:"):
-                section = " ".join(header[5:].split())
-                if section == "invst":
-                    raise ImportRejected("The QIF file is an investment account; only bank and card accounts import")
+                section = _Section(" ".join(header[5:].split()), account_name)
             elif header == "account":
-                section = "account"
-                accounts += 1
-                if accounts > 1:
-                    raise ImportRejected("The QIF file holds several accounts; import one account per file")
+                section = _Section("account", None)
+            elif header.startswith(("option", "clear")):
+                pass
+            current = None
             continue
         if section is None:
             raise ImportRejected(
                 "The QIF file has no !Type header", [LineError(number, "transaction before any !Type header")]
             )
         if stripped == "^":
-            if current is not None and section in _TRANSACTION_TYPES:
-                yield current
+            if current is not None:
+                if section.kind == "account":
+                    account_name = current.first("N")
+                elif section.kind in _TRANSACTION_TYPES:
+                    yield current, section
+                elif section.kind == "invst":
+                    report.skipped.append(Skipped(current.line, "investment account record (not imported)"))
             current = None
             continue
         if current is None:
             current = _Record(number, [])
         current.fields.append(stripped)
-    if current is not None and section in _TRANSACTION_TYPES:
-        yield current
+    if current is not None and section is not None and section.kind in _TRANSACTION_TYPES:
+        yield current, section
 
 
 class QifStatement:
-    def __init__(self, open_text, *, currency: str):
+    def __init__(self, open_text, *, account: dict, mapping: dict | None = None):
         self._open = open_text
-        self.currency = currency
+        self.account = account
+        self.currency = account["currency"]
+        self.wanted = (mapping or {}).get("account")
+        self.report = ReadReport(layout={"format": "qif"})
 
-    def rows(self) -> Iterator[StatementRow | LineError]:
+    def _chosen_account(self) -> str | None:
+        """Which account's sections to read when the file holds several."""
+        scratch = ReadReport()
+        with self._open() as text:
+            names: dict[str | None, int] = {}
+            for _, section in _records(text, scratch):
+                names[section.account] = names.get(section.account, 0) + 1
+        if self.wanted is not None:
+            if self.wanted not in names:
+                raise ImportRejected(f"The QIF file holds no account named {self.wanted!r}")
+            return self.wanted
+        if len(names) <= 1:
+            return next(iter(names), None)
+        raise MappingRequired(
+            f"The QIF file holds transactions of {len(names)} accounts; confirm the import with a mapping that "
+            "names the account to take",
+            [{"role": "statement", "column": name, "meaning": f"{count} transaction(s)", "mapping": {"account": name}}
+             for name, count in names.items()],
+            layout=self.report.layout,
+        )  # fmt: skip
+
+    def rows(self) -> Iterator[StatementRow | LineError | Skipped]:
+        chosen = self._chosen_account()
         evidence = DateEvidence()
         with self._open() as text:
-            for record in _records(text):
-                evidence.add(_qif_date(record.first("D") or ""))
+            for record, section in _records(text, ReadReport()):
+                if section.account == chosen:
+                    evidence.add(_qif_date(record.first("D") or ""))
         order = evidence.order()
+        self.report.layout |= {"date_order": ORDER_LABELS[order], "sign_convention": "signed", "account": chosen}
         with self._open() as text:
-            for record in _records(text):
+            for record, section in _records(text, self.report):
+                if section.account != chosen:
+                    self.report.skipped.append(Skipped(record.line, f"another account ({section.account})"))
+                    continue
                 row = self._row(record, order)
-                if row is not None:
+                if row is None:
+                    self.report.skipped.append(Skipped(record.line, "zero amount"))
+                else:
                     yield row
 
     def _row(self, record: _Record, order: str) -> StatementRow | LineError | None:
@@ -109,20 +158,22 @@ class QifStatement:
             fields += [f for f in record.fields if f[:1] not in ("D", "T", "U", "$")]
             try:
                 parsed, _classes = Transaction.from_list(fields, line_number=record.line)
-            except Exception as exc:  # quiffen raises ValueError, pydantic errors and its own
-                problems.append(f"unreadable QIF fields: {str(exc).splitlines()[0][:200]}")
-        payee = parsed.payee if parsed else record.first("P")
-        memo = parsed.memo if parsed else record.first("M")
+            except Exception:  # quiffen raises ValueError, pydantic errors and its own
+                parsed = None  # the fields we need are read from the record itself below
+        payee = (parsed.payee if parsed else None) or record.first("P")
+        memo = (parsed.memo if parsed else None) or record.first("M")
         category = None
         if parsed is not None and parsed.category is not None:
             category = parsed.category.name
+        number = record.first("N")
         return finish_row(
             record.line,
             problems,
             transaction_date=transaction_date,
             amount=amount,
-            description=payee or memo,
+            description=payee,
             merchant=payee,
             memo=memo,
-            category_hint=category,
+            category_hint=category or record.first("L"),
+            fallbacks=(number and f"Check {number}" if number and number.isdigit() else number, record.first("L")),
         )

@@ -8,6 +8,7 @@ from chalicelib.imports.rejections import LineError
 
 MAX_EXTERNAL_ID = 255
 MAX_MERCHANT = 255
+NO_DESCRIPTION = "(no description)"
 
 
 @dataclass(slots=True)
@@ -44,12 +45,24 @@ def finish_row(
     memo: str | None = None,
     external_id: str | None = None,
     category_hint: str | None = None,
+    status: str = "posted",
+    fallbacks: tuple[str | None, ...] = (),
 ) -> StatementRow | LineError | None:
     """The row, or one LineError naming everything wrong with it; None for a zero amount
-    (balance notes and authorizations carry no money and cannot be a transaction)."""
-    description = clean_text(description) or clean_text(merchant) or clean_text(memo)
-    if not description:
-        problems.append("description is missing")
+    (balance notes and authorizations carry no money and cannot be a transaction).
+    Only a missing date or amount makes a bad row: a row without a description takes the
+    payee, the memo, then the `fallbacks` (reference, name, type text), else NO_DESCRIPTION."""
+    description = (
+        clean_text(description)
+        or clean_text(merchant)
+        or clean_text(memo)
+        or next((t for t in map(clean_text, fallbacks) if t), None)
+        or NO_DESCRIPTION
+    )
+    if transaction_date is None and not any("date" in p for p in problems):
+        problems.append("date is missing")
+    if amount is None and not problems:
+        problems.append("amount is missing")
     external_id = clean_text(external_id)
     if external_id and len(external_id) > MAX_EXTERNAL_ID:
         problems.append(f"reference is longer than {MAX_EXTERNAL_ID} characters")
@@ -69,4 +82,5 @@ def finish_row(
         memo=memo if memo != description else None,
         external_id=external_id,
         category_hint=clean_text(category_hint),
+        status=status,
     )

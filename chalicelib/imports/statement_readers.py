@@ -6,11 +6,15 @@ from chalicelib.imports.qif_reader import QifStatement
 from chalicelib.imports.source import StatementFile
 
 
-def read_statement(statement: StatementFile, *, mapping: dict | None, currency: str):
-    """A reader whose rows() yields StatementRow or LineError, in file order."""
+def read_statement(statement: StatementFile, *, mapping: dict | None, account: dict):
+    """A reader whose rows() yields StatementRow, LineError or Skipped in file order, and
+    whose `report` (a ReadReport) says afterwards what it decided.
+
+    `account` is the target account (id, type, currency, account_number_masked): its
+    type decides the sign of card statements, its number which of several statements is its own."""
     if statement.format == "ofx":
         with statement.open_binary() as f:
-            return OfxStatement(f, currency=currency)
+            return OfxStatement(f, account=account, mapping=mapping)
     if statement.format == "qif":
-        return QifStatement(statement.open_text, currency=currency)
-    return CsvStatement(statement.open_text, mapping=mapping, currency=currency)
+        return QifStatement(statement.open_text, account=account, mapping=mapping)
+    return CsvStatement(statement.open_text, mapping=mapping, account=account)

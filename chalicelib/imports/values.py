@@ -19,16 +19,28 @@ ORDERS = ("ymd", "dmy", "mdy")
 _TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?)$")
 _NUMERIC = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DAY_MONTHNAME = re.compile(r"^(\d{1,2})[ .-]?([^\W\d_]{3,10})\.?[ .,-]*(\d{2}|\d{4})$")
+_DAY_MONTHNAME = re.compile(r"^(\d{1,2})[ .-]*([^\W\d_]{3,10})\.?[ .,-]*(\d{2}|\d{4})$")
 _MONTHNAME_DAY = re.compile(r"^([^\W\d_]{3,10})\.? (\d{1,2}),? (\d{4})$")
-_MONTHS = {
-    # English, German, French, Dutch, Spanish, Italian abbreviations (first three letters, accents folded)
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
-    "nov": 11, "dec": 12, "mai": 5, "okt": 10, "dez": 12, "mrz": 3, "maa": 3, "mei": 5, "fev": 2, "avr": 4,
-    "jui": 7, "aou": 8, "ene": 1, "abr": 4, "ago": 8, "dic": 12, "gen": 1, "mag": 5, "giu": 6, "lug": 7,
-    "set": 9, "ott": 10,
-}  # fmt: skip
+_MONTH_NAMES = {
+    1: "jan january januar janvier januari enero gennaio gen ene janv",
+    2: "feb february februar fevrier februari febrero febbraio fev fevr",
+    3: "mar march marz maerz mrz mars maart marzo maa",
+    4: "apr april avril abril aprile avr",
+    5: "may mai mei mayo maggio mag",
+    6: "jun june juni juin junio giugno giu",
+    7: "jul july juli juillet julio luglio lug juil",
+    8: "aug august aout augustus agosto ago",
+    9: "sep sept september septembre septiembre settembre set",
+    10: "oct october oktober octobre octubre ottobre okt ott",
+    11: "nov november novembre noviembre",
+    12: "dec december dezember decembre diciembre dicembre dez dic",
+}
+# Every name and abbreviation, accents folded; "jui" alone is June or July in French, so
+# three-letter prefixes are not used, only the names banks write.
+_MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in names.split()}
 _FOLD = str.maketrans("äàâáéèêëíîïóôöúùûüç", "aaaaeeeeiiiooouuuuc")
+_OFX_ZONE = re.compile(r"\[[^\]]*\]$")
+_COMPACT_TIME = re.compile(r"^(\d{8})\d{4,6}(?:\.\d+)?$")
 MIN_YEAR, MAX_YEAR = 1900, 2099
 
 
@@ -51,11 +63,18 @@ def _valid(y: int, m: int, d: int) -> date | None:
 
 def _strip_time(text: str) -> str:
     text = text.strip()
-    return _TIME_SUFFIX.sub("", text).strip() if len(text) > 10 else text
+    if len(text) <= 10:
+        return text
+    # OFX-style stamps in CSV and QIF files: 20091224120000[0:GMT], 20240115103000.000
+    text = _OFX_ZONE.sub("", text).strip()
+    if m := _COMPACT_TIME.match(text):
+        return m[1]
+    return _TIME_SUFFIX.sub("", text).strip()
 
 
 def _month(name: str) -> int | None:
-    return _MONTHS.get(name.lower().translate(_FOLD)[:3])
+    folded = name.lower().translate(_FOLD).rstrip(".")
+    return _MONTHS.get(folded)
 
 
 @dataclass(frozen=True)
@@ -165,7 +184,9 @@ class DateEvidence:
 # --- amounts -------------------------------------------------------------------------
 
 _CURRENCY = re.compile(r"(?i)(?:[$€£¥₹₽₩₪₫₺₴]|\b(?:usd|eur|gbp|chf|cad|aud|nzd|jpy|sek|nok|dkk|pln|czk|huf)\b|\bkr\b)")
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
+# Unicode minus and the dashes some exports print for it.
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
 _DIGITS = re.compile(r"^\d+(?:[.,]\d+)*$")
 MAX_AMOUNT = Decimal("9999999999999.99")
 
@@ -175,6 +196,10 @@ class Amount:
     value: Decimal
     # The decimal separator this value proves (None when it has no decimals or is ambiguous).
     decimal_separator: str | None
+    # How the text marked its sign, if it did: "-" (minus, parentheses, trailing minus),
+    # "+", "dr" or "cr". A file that marks only credits ("+ £50.00", "50.00 CR") leaves
+    # its debits unmarked; the reader decides that file-wide, not per value.
+    marker: str | None = None
 
 
 @lru_cache(maxsize=_CACHE)
@@ -183,21 +208,25 @@ def parse_amount(text: str) -> Amount:
     raw = text.strip()
     if not raw:
         raise ValueError("amount is missing")
-    s = _CURRENCY.sub("", raw).strip()
-    negative = False
+    s = _CURRENCY.sub("", raw.translate(_MINUS)).strip()
+    marker = None
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1].strip()
+        marker, s = "-", s[1:-1].strip()
     upper = s.upper()
     if upper.endswith(("DR", "CR")) and len(s) > 2:
-        negative, s = upper.endswith("DR"), s[:-2].strip()
+        marker, s = upper[-2:].lower(), s[:-2].strip()
     if s.endswith("-"):
-        negative, s = True, s[:-1].strip()
+        marker, s = "-", s[:-1].strip()
     elif s.startswith("-"):
-        negative, s = True, s[1:].strip()
+        marker, s = "-", s[1:].strip()
+    elif s.endswith("+"):
+        marker, s = "+", s[:-1].strip()
     elif s.startswith("+"):
-        s = s[1:].strip()
+        marker, s = "+", s[1:].strip()
     s = _CURRENCY.sub("", s)
     s = _SPACES.sub("", s)
+    if s[:1] in (".", ",") and s[1:].isdigit() and len(s) <= 3:
+        s = "0" + s  # "$.23"
     if not s or not _DIGITS.match(s):
         raise ValueError(f"{raw!r} is not an amount")
     separator = None
@@ -232,4 +261,5 @@ def parse_amount(text: str) -> Amount:
         raise ValueError(f"{raw!r} is not an amount") from None
     if value > MAX_AMOUNT:
         raise ValueError(f"{raw!r} is too large")
-    return Amount(-value if negative else value, separator)
+    negative = marker in ("-", "dr")
+    return Amount(-value if negative else value, separator, marker)
