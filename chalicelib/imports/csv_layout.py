@@ -70,7 +70,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "direction": (
         "af bij", "debit credit", "credit debit", "dr cr", "cr dr", "soll haben", "s h", "credit debit indicator",
-        "debit credit indicator", "d c", "c d", "cdi", "sign", "vorzeichen", "sens", "signe", "indicator",
+        "debit credit indicator", "d c", "c d", "cdi", "creditdebet", "credit debet", "debet credit", "bij af",
+        "sign", "vorzeichen", "sens", "signe", "indicator",
     ),
     # Text about the kind of transaction: the description of a row that has none, and a
     # debit/credit indicator when its values are only those words.
@@ -91,7 +92,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 DIRECTION_WORDS = {
     "af": -1, "bij": 1, "debit": -1, "credit": 1, "dr": -1, "cr": 1, "d": -1, "c": 1, "db": -1, "s": -1, "h": 1,
     "soll": -1, "haben": 1, "+": 1, "-": -1, "dbit": -1, "crdt": 1, "withdrawal": -1, "deposit": 1,
-    "debito": -1, "credito": 1, "debet": -1, "lastschrift": -1, "gutschrift": 1,
+    "debito": -1, "credito": 1, "debet": -1, "lastschrift": -1, "gutschrift": 1, "k": 1,
 }  # fmt: skip
 # Headers of columns that hold numbers which are never money moving: a check number, the
 # last digits of a card, a running balance (its own role), a row id.
@@ -139,6 +140,9 @@ class Layout:
     money: list = field(default_factory=list)
     because: dict[str, str] = field(default_factory=dict)
     from_mapping: bool = False
+    # Rows run longer than the header (free text split over extra fields): the extra
+    # fields belong to the last column.
+    fold_extra: bool = False
 
     def column_name(self, index: int):
         if self.header and index < len(self.header) and self.header[index]:
@@ -199,9 +203,42 @@ def _run_start(records: list[list[str]]) -> tuple[int, int, int]:
         return widths[width][0], width, 0
     width = max(widths, key=lambda w: (len(widths[w]), w))
     first = widths[width][0]
-    previous = next((i for i in range(first - 1, -1, -1) if not _is_blank(records[i])), None)
-    start = previous if previous is not None and len(records[previous]) == width else first
+
+    def fits(i: int) -> bool:
+        # A header may carry a trailing delimiter its rows do not (Lloyds: "…,Balance,").
+        record = records[i]
+        return len(record) == width or (len(record) > width and not any(c.strip() for c in record[width:]))
+
+    # Walk back over rows of the table's width that hold no dated amount ("Pending" rows
+    # above the first booked one) to the header, if the table has one.
+    start = first
+    i = first - 1
+    while i >= 0 and (_is_blank(records[i]) or fits(i)):
+        if not _is_blank(records[i]):
+            start = i
+            if any(role_of(c) for c in records[i]):
+                break
+        i -= 1
     return start, width, len(widths[width])
+
+
+def fold_record(record: list[str], width: int) -> list[str]:
+    if len(record) <= width:
+        return record
+    return [*record[: width - 1], " ".join(c.strip() for c in record[width - 1 :] if c.strip())]
+
+
+def _named_header(records: list[list[str]]) -> tuple[int, int] | None:
+    """(index, width) of a header that names a date and the money, for tables whose rows
+    run longer than their header (free text split over extra fields)."""
+    for i, record in enumerate(records[:30]):
+        cells = [c.strip() for c in record]
+        while cells and not cells[-1]:
+            cells.pop()
+        roles = {role_of(c) for c in cells}
+        if "date" in roles and roles & {"amount", "debit", "credit"} and len(cells) >= 3:
+            return i, len(cells)
+    return None
 
 
 def _looks_like_data(cell: str) -> bool:
@@ -250,7 +287,8 @@ def _monotonic_or_constant(values: list[str]) -> bool:
 
 
 def _numeric_candidates(records: list[list[str]], width: int, taken: set[int], header) -> tuple[list[int], list[int]]:
-    """(dense, sparse) columns whose every value is an amount and that could be money."""
+    """(dense, sparse) columns whose every value is an amount and that could be money;
+    integer-only columns are kept apart (money only as one of a debit/credit pair)."""
     rows = [r for r in records if not _is_blank(r)]
     dense, sparse = [], []
     for i in range(width):
@@ -259,14 +297,33 @@ def _numeric_candidates(records: list[list[str]], width: int, taken: set[int], h
         if header and i < len(header) and _NEVER_AMOUNT.match(normalize_header(header[i]) or "-"):
             continue
         values = _column_values(rows, i)
-        if not values or not _all_amounts(values) or _integer_only(values):
+        if not values or not _all_amounts(values):
             continue
-        if len(values) == len(rows):
-            if not _monotonic_or_constant(values):
-                dense.append(i)
-        elif not _monotonic_or_constant(values):
+        if len(values) == len(rows) and not _monotonic_or_constant(values) and not _integer_only(values):
+            dense.append(i)
+        elif not (len(values) >= 3 and len({parse_amount(v).value for v in values}) == 1):
             sparse.append(i)
     return dense, sparse
+
+
+def _filled(record: list[str], index: int) -> bool:
+    if index >= len(record) or not record[index].strip():
+        return False
+    try:
+        return parse_amount(record[index]).value != 0
+    except ValueError:
+        return True
+
+
+def _pairs(records: list[list[str]], columns: list[int]) -> list[tuple[int, int]]:
+    """Column pairs where every row fills exactly one of the two (the other empty or 0)."""
+    rows = [r for r in records if not _is_blank(r)]
+    found = []
+    for a_index, a in enumerate(columns):
+        for b in columns[a_index + 1 :]:
+            if rows and all(_filled(r, a) != _filled(r, b) for r in rows):
+                found.append((a, b))
+    return found
 
 
 def _direction_column(records: list[list[str]], width: int, taken: set[int]) -> int | None:
@@ -305,27 +362,33 @@ def _money_candidates(columns: dict[str, int], records, width: int, header) -> l
     named = []
     if "amount" in columns:
         amount = columns["amount"]
-        use_direction = direction if direction is not None and _unsigned(records, amount) else None
+        use_direction = None
+        if _unsigned(records, amount):
+            use_direction = direction
+            if use_direction is None:
+                use_direction = _direction_column(records, width, taken | {amount})
         named.append(MoneyRule(amount=amount, direction=use_direction))
     if "debit" in columns or "credit" in columns:
         named.append(MoneyRule(debit=columns.get("debit"), credit=columns.get("credit")))
     taken |= {i for role, i in columns.items() if role in ("amount", "debit", "credit", "direction")}
     dense, sparse = _numeric_candidates(records, width, taken, header)
+    pairs = _pairs(records, sorted(dense + sparse))
+    paired = {i for pair in pairs for i in pair}
     found = []
     for i in dense:
+        if i in paired:
+            continue
         found_direction = direction
         if found_direction is None and _unsigned(records, i):
             found_direction = _direction_column(records, width, taken | {i})
-        found.append(MoneyRule(amount=i, because="values"))
         if found_direction is not None:
-            found.insert(len(found) - 1, MoneyRule(amount=i, direction=found_direction, because="values"))
-    for a_index, a in enumerate(sparse):
-        for b in sparse[a_index + 1 :]:
-            rows = [r for r in records if not _is_blank(r)]
-            filled = [(bool(a < len(r) and r[a].strip()), bool(b < len(r) and r[b].strip())) for r in rows]
-            if all(x != y for x, y in filled):
-                found.append(MoneyRule(debit=a, credit=b, because="values"))
-                found.append(MoneyRule(debit=b, credit=a, because="values"))
+            # Unsigned amounts beside a debit/credit column: the column is their sign.
+            found.append(MoneyRule(amount=i, direction=found_direction, because="values"))
+        else:
+            found.append(MoneyRule(amount=i, because="values"))
+    for a, b in pairs:
+        found.append(MoneyRule(debit=a, credit=b, because="values"))
+        found.append(MoneyRule(debit=b, credit=a, because="values"))
     return named + found
 
 
@@ -415,7 +478,12 @@ def detect_layout(sample: list[str]) -> Layout:
             "separated), OFX/QFX or QIF"
         )
     delimiter, start, width, _, records = best
-    first = records[start]
+    named_header = _named_header(records)
+    fold = named_header is not None and named_header[1] < width and named_header[0] < start
+    if fold:
+        start, width = named_header
+        records = [fold_record(r, width) for r in records]
+    first = records[start][:width] if len(records[start]) > width else records[start]
     following = [r for r in records[start + 1 :] if len(r) == width and not _is_blank(r)]
     header = [c.strip() for c in first] if _is_header(first, following) else None
     data = [r for r in records[start + (1 if header else 0) :] if len(r) == width and not _is_blank(r)]
@@ -426,6 +494,7 @@ def detect_layout(sample: list[str]) -> Layout:
     money = _money_candidates(columns, data, width, header)
     other = {role: i for role, i in columns.items() if role not in ("amount", "debit", "credit", "direction")}
     layout = Layout(delimiter, start + (1 if header else 0), other, width, header, money=money, because=because)
+    layout.fold_extra = fold
     require_roles(layout)
     return layout
 

@@ -179,7 +179,7 @@ class MoneyLearner:
     def decide(self, header: list[str] | None, *, file_has_bad_lines: bool = False) -> MoneyDecision:
         """The reading to book. A file whose lines are broken anyway fails on those lines:
         its balances are then not held against it."""
-        from chalicelib.imports.rejections import ImportRejected, LineError, MappingRequired
+        from chalicelib.imports.rejections import LineError, MappingRequired
 
         readable = [ev for ev in self.evidence if ev.unreadable == 0] or self.evidence
         checked = [ev for ev in readable if ev.best_walk().pairs > 0]
@@ -203,16 +203,25 @@ class MoneyLearner:
             bad = ev.best_walk().bad
             if file_has_bad_lines:
                 return self._by_convention(ev, header)
-            raise ImportRejected(
+            raise MappingRequired(
                 f"The amounts in {ev.rule.label(header)} do not add up to the file's running balance at "
-                f"{len(bad)} line(s) (first: line {bad[0]}); nothing was imported",
-                [LineError(n, "the balance does not follow from the previous balance and this amount") for n in bad],
+                f"{len(bad)} line(s) (first: line {bad[0]}), and no other reading of the file does; nothing was "
+                "imported. Confirm the import with a mapping that names the amount column if the balance column "
+                "is not a running balance",
+                [self._candidate(e.rule, header) for e in readable],
+                errors=[
+                    LineError(n, "the balance does not follow from the previous balance and this amount") for n in bad
+                ],
             )
         named = [ev for ev in readable if ev.rule.because == "header"]
         if len(named) == 1 or (named and len({ev.rule for ev in named}) == 1):
             return self._by_convention(named[0], header)
         if len(readable) == 1 and readable[0].rule.amount is not None:
-            return self._by_convention(readable[0], header)
+            ev = readable[0]
+            # A column found by its values alone is the money only when its signs say
+            # which way it goes (or an indicator, or a card's payment rows, does).
+            if ev.rule.direction is not None or (ev.positive and ev.negative) or self.account_type == "credit_card":
+                return self._by_convention(ev, header)
         raise MappingRequired(
             "The file has more than one column that could be the amount and nothing in it tells which; "
             "confirm the import with a mapping that names the amount column",

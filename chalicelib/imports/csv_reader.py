@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TextIO
 
-from chalicelib.imports.csv_layout import SAMPLE_LINES, Layout, apply_mapping, detect_layout
+from chalicelib.imports.csv_layout import SAMPLE_LINES, Layout, apply_mapping, detect_layout, fold_record
 from chalicelib.imports.csv_money import MoneyDecision, MoneyLearner
 from chalicelib.imports.rejections import ImportRejected, LineError, MappingRequired, ReadReport, Skipped
 from chalicelib.imports.statement import StatementRow, finish_row
@@ -24,7 +24,7 @@ _SUMMARY = re.compile(
     r"statement)\s+balance\b|\bbalance\s+(brought|carried|b/f|c/f)|^\s*(total|totals|sum|summe|gesamt|somme|"
     r"totaal|turnover|umsatz|umsätze|saldo|solde|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|"
     r"kontostand|beginsaldo|eindsaldo|saldo (iniziale|finale|anterior|inicial|final|precedente)|"
-    r"solde (initial|final|precedent|précédent|au)|balance)\b)"
+    r"solde (initial|final|precedent|précédent|au)|balance|likutis|apyvarta|kokku|saldo poczatkowe|saldo koncowe)\b)"
 )
 _PENDING = re.compile(
     r"(?i)^\s*(pending|vorgemerkt|vorgemerkte umsätze|in bearbeitung|en attente|en cours|in behandeling|"
@@ -36,7 +36,9 @@ _DISTINCT_DATES = 50_000
 
 def _records(text: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first physical line of the record, fields); lines counted from 1 like a person does."""
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    # Not strict: banks write unescaped quotes inside quoted fields ("UAB "Naktida""); a
+    # record that comes out with the wrong number of fields is still reported as bad.
+    reader = csv.reader(text, delimiter=delimiter)
     while True:
         line = reader.line_num + 1
         try:
@@ -72,7 +74,7 @@ class CsvStatement:
             for index, (line, record) in enumerate(_records(text, self.layout.delimiter)):
                 if index < self.layout.first_record or not any(c.strip() for c in record):
                     continue
-                yield line, record
+                yield line, fold_record(record, self.layout.width) if self.layout.fold_extra else record
 
     def _fits(self, record: list[str]) -> bool:
         width = self.layout.width

@@ -38,8 +38,10 @@ class MappingRequired(ImportRejected):
 
     code = "mapping_required"
 
-    def __init__(self, message: str, candidates: list[dict], layout: dict | None = None):
-        super().__init__(message)
+    def __init__(
+        self, message: str, candidates: list[dict], layout: dict | None = None, errors: list[LineError] | None = None
+    ):
+        super().__init__(message, errors)
         self.candidates = candidates
         self.layout = layout or {}
 

@@ -87,7 +87,9 @@ def inspect_content(statement: StatementFile, *, format: str | None) -> Statemen
     if b"\x00" in head or controls > len(head) // 20:
         raise ImportRejected("The file is binary, not a bank statement")
     upper = head.upper()
-    first_line = upper.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip()
+    # The first line that is not blank or a comment ("### exported by …" before a QIF header).
+    lines = (line.strip() for line in upper.lstrip(b"\xef\xbb\xbf").split(b"\n"))
+    first_line = next((line for line in lines if line and not line.startswith((b"#", b";"))), b"")
     if format in ("ofx", "qfx") or (format is None and (b"OFXHEADER" in upper or b"<OFX>" in upper)):
         statement.format = "ofx"
         return statement  # ofxtools decodes by the charset the OFX header names

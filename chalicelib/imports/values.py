@@ -18,6 +18,7 @@ from functools import lru_cache
 ORDERS = ("ymd", "dmy", "mdy")
 _TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?)$")
 _NUMERIC = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})$")
+_COLON_YMD = re.compile(r"^(\d{4}):(\d{1,2}):(\d{1,2})$")  # 2012:03:01 (Danske Bank)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DAY_MONTHNAME = re.compile(r"^(\d{1,2})[ .-]*([^\W\d_]{3,10})\.?[ .,-]*(\d{2}|\d{4})$")
 _MONTHNAME_DAY = re.compile(r"^([^\W\d_]{3,10})\.? (\d{1,2}),? (\d{4})$")
@@ -94,6 +95,8 @@ _CACHE = 65536
 def date_shape(text: str) -> DateShape | None:
     """The orders under which `text` is a real date; None when it is not a date at all."""
     text = _strip_time(text)
+    if m := _COLON_YMD.match(text):
+        text = f"{m[1]}-{m[2]}-{m[3]}"
     if m := _COMPACT.match(text):
         ok = _valid(int(m[1]), int(m[2]), int(m[3]))
         return DateShape(frozenset({"ymd"}), "") if ok else None
@@ -129,6 +132,8 @@ def parse_date(text: str, order: str) -> date:
     if order not in shape.orders:
         raise ValueError(f"{raw!r} does not fit the file's date format ({ORDER_LABELS[order]})")
     clean = _strip_time(raw)
+    if m := _COLON_YMD.match(clean):
+        clean = f"{m[1]}-{m[2]}-{m[3]}"
     if m := _COMPACT.match(clean):
         return date(int(m[1]), int(m[2]), int(m[3]))
     if m := _NUMERIC.match(clean):
