@@ -513,9 +513,39 @@ def require_roles(layout: Layout) -> None:
         )
 
 
+_MONEY_KEYS = ("amount", "debit", "credit", "direction", "invert_sign")
+
+
+def _resolve(layout: Layout, ref, role: str) -> int:
+    if isinstance(ref, int):
+        index = ref - 1
+    else:
+        names = [normalize_header(h) for h in layout.header or []]
+        if normalize_header(ref) not in names:
+            raise ImportRejected(f"The mapping names a column {ref!r} for {role} that is not in the file's header")
+        index = names.index(normalize_header(ref))
+    if index >= layout.width:
+        raise ImportRejected(f"The mapping puts {role} in column {index + 1}; the file has {layout.width} columns")
+    return index
+
+
 def apply_mapping(sample: list[str], mapping: dict) -> Layout:
-    """The layout a saved column mapping describes (names or 1-based positions)."""
+    """The layout a saved column mapping describes (names or 1-based positions). A
+    mapping that names only the money (what a mapping_required answer asks for) keeps
+    everything else as detected."""
     from chalicelib.imports.csv_money import MoneyRule
+
+    if mapping.get("date") is None and any(mapping.get(k) is not None for k in ("amount", "debit", "credit")):
+        layout = detect_layout(sample)
+        cols = {k: _resolve(layout, mapping[k], k) for k in ("amount", "debit", "credit", "direction") if mapping.get(k)}
+        if "amount" in cols:
+            layout.money = [MoneyRule(amount=cols["amount"], direction=cols.get("direction"), because="mapping")]
+        else:
+            layout.money = [MoneyRule(debit=cols.get("debit"), credit=cols.get("credit"), because="mapping")]
+        layout.columns = {r: i for r, i in layout.columns.items() if i not in cols.values() and r != "balance"}
+        layout.invert_sign = bool(mapping.get("invert_sign"))
+        layout.from_mapping = True
+        return layout
 
     delimiter = mapping.get("delimiter")
     if delimiter is None:

@@ -20,7 +20,7 @@ _TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d
 _NUMERIC = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})$")
 _COLON_YMD = re.compile(r"^(\d{4}):(\d{1,2}):(\d{1,2})$")  # 2012:03:01 (Danske Bank)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DAY_MONTHNAME = re.compile(r"^(\d{1,2})[ .-]*([^\W\d_]{3,10})\.?[ .,-]*(\d{2}|\d{4})$")
+_DAY_MONTHNAME = re.compile(r"^(\d{1,2})[ .-]*([^\W\d_]{3,10})\.?[ .,-]*(\d{4}|\d{1,2})$")
 _MONTHNAME_DAY = re.compile(r"^([^\W\d_]{3,10})\.? (\d{1,2}),? (\d{4})$")
 _MONTH_NAMES = {
     1: "jan january januar janvier januari enero gennaio gen ene janv",
@@ -47,8 +47,8 @@ MIN_YEAR, MAX_YEAR = 1900, 2099
 
 def _year(text: str) -> int:
     value = int(text)
-    if len(text) == 2:
-        # Two-digit years on statements are this century (German savings banks write 15.01.24).
+    if len(text) <= 2:
+        # Two-digit (and reckon's one-digit) years on statements are this century (German savings banks write 15.01.24).
         return 2000 + value
     return value
 
