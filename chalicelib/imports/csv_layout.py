@@ -219,6 +219,10 @@ def _run_start(records: list[list[str]]) -> tuple[int, int, int]:
             if any(role_of(c) for c in records[i]):
                 break
         i -= 1
+    # A dated amount above the table's first row, on a longer record (free text with an
+    # unquoted delimiter), is a transaction too: it must not pass for preamble.
+    if start > 0 and len(records[start - 1]) > width and _is_transaction(records[start - 1]):
+        start -= 1
     return start, width, len(widths[width])
 
 
@@ -410,6 +414,8 @@ def _infer_from_values(records: list[list[str]], width: int, known: dict[str, in
             texts = [v for v in values if not _looks_like_data(v)]
             if not texts or {v.lower() for v in texts} <= set(DIRECTION_WORDS):
                 continue
+            if len(texts) >= 3 and len(set(texts)) == 1:
+                continue  # the account number or name on every row
             average = sum(len(v) for v in texts) / len(records)
             if average > best_len:
                 best, best_len = i, average
@@ -537,7 +543,8 @@ def apply_mapping(sample: list[str], mapping: dict) -> Layout:
 
     if mapping.get("date") is None and any(mapping.get(k) is not None for k in ("amount", "debit", "credit")):
         layout = detect_layout(sample)
-        cols = {k: _resolve(layout, mapping[k], k) for k in ("amount", "debit", "credit", "direction") if mapping.get(k)}
+        money_roles = ("amount", "debit", "credit", "direction")
+        cols = {k: _resolve(layout, mapping[k], k) for k in money_roles if mapping.get(k)}
         if "amount" in cols:
             layout.money = [MoneyRule(amount=cols["amount"], direction=cols.get("direction"), because="mapping")]
         else:

@@ -18,13 +18,20 @@ from chalicelib.imports.rejections import ImportRejected, LineError, MappingRequ
 from chalicelib.imports.statement import StatementRow, finish_row
 from chalicelib.imports.values import ORDER_LABELS, DateEvidence, date_shape, parse_amount, parse_date
 
-# Rows that state a balance or a total rather than move money.
+# Rows that state a balance or a total rather than move money. A description that opens
+# with a balance phrase is one even with a date and an amount (Swedbank's "Likutis
+# pradžiai"); the weaker words ("Total", "Balance", "Umsatz") only on a row that is
+# nothing but the word, or lacks a date or money: "TOTAL WINE & MORE" is a shop.
+_BALANCE_ROW = re.compile(
+    r"(?i)^\s*((opening|closing|beginning|ending|starting|previous|final|initial|statement)\s+balance|"
+    r"balance\s+(brought|carried|b/f|c/f)|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|beginsaldo|"
+    r"eindsaldo|saldo (iniziale|finale|anterior|inicial|final|precedente|początkowe|poczatkowe|końcowe|koncowe)|"
+    r"solde (initial|final|precedent|précédent)|likutis|apyvarta)\b"
+)
 _SUMMARY = re.compile(
     r"(?i)(\b(opening|closing|beginning|ending|starting|previous|new|final|initial|available|current|ledger|"
     r"statement)\s+balance\b|\bbalance\s+(brought|carried|b/f|c/f)|^\s*(total|totals|sum|summe|gesamt|somme|"
-    r"totaal|turnover|umsatz|umsätze|saldo|solde|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|"
-    r"kontostand|beginsaldo|eindsaldo|saldo (iniziale|finale|anterior|inicial|final|precedente)|"
-    r"solde (initial|final|precedent|précédent|au)|balance|likutis|apyvarta|kokku|saldo poczatkowe|saldo koncowe)\b)"
+    r"totaal|turnover|umsatz|umsätze|saldo|solde|kontostand|balance|kokku)\b)"
 )
 _PENDING = re.compile(
     r"(?i)^\s*(pending|vorgemerkt|vorgemerkte umsätze|in bearbeitung|en attente|en cours|in behandeling|"
@@ -74,11 +81,19 @@ class CsvStatement:
             for index, (line, record) in enumerate(_records(text, self.layout.delimiter)):
                 if index < self.layout.first_record or not any(c.strip() for c in record):
                     continue
-                yield line, fold_record(record, self.layout.width) if self.layout.fold_extra else record
+                if self.layout.fold_extra or self._foldable(record):
+                    record = fold_record(record, self.layout.width)
+                yield line, record
 
     def _fits(self, record: list[str]) -> bool:
         width = self.layout.width
         return len(record) == width or (len(record) > width and not any(c.strip() for c in record[width:]))
+
+    def _foldable(self, record: list[str]) -> bool:
+        """A longer record whose extra fields can only continue the last column: no
+        column the import reads stands at or after it (ING NL's unquoted remarks)."""
+        used = [*self.layout.columns.values(), *(i for r in self.layout.money for i in r.columns().values())]
+        return len(record) > self.layout.width and max(used, default=0) < self.layout.width - 1
 
     def _cell(self, record: list[str], role: str) -> str:
         index = self.layout.columns.get(role)
@@ -184,6 +199,8 @@ class CsvStatement:
 
     def _summary(self, record: list[str]) -> bool:
         text = self._text(record) or " ".join(c.strip() for c in record if c.strip())
+        if _BALANCE_ROW.match(self._cell(record, "description") or text):
+            return True
         if not _SUMMARY.search(text):
             return False
         # "Balance" inside a real payment ("BALANCE TRANSFER FEE") is money moving: only a
