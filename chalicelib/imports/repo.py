@@ -159,6 +159,15 @@ def start_confirm(conn: psycopg.Connection, *, log_id: UUID, attempt: int) -> No
     )
 
 
+def find_stale_imports(conn: psycopg.Connection, *, older_than_minutes: int) -> list[dict]:
+    return conn.execute(
+        """SELECT id, user_id, account_id, file_key, started_at FROM data_sync_logs
+            WHERE status = 'in_progress' AND started_at < now() - make_interval(mins => %s)
+            ORDER BY started_at""",
+        (older_than_minutes,),
+    ).fetchall()
+
+
 def fail_stale_imports(conn: psycopg.Connection, *, older_than_minutes: int, message: str) -> list[dict]:
     """Fail every import in_progress for longer than the limit; the ones failed. A record
     an import is finishing right now is locked by it and left alone (SKIP LOCKED)."""
