@@ -82,6 +82,11 @@ def search_sync(event):
     return run_job("search-sync")
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="import-sweep")
+def import_sweep(event):
+    return run_job("import-sweep")
+
+
 # The suffix keeps the built file itself (same prefix) from triggering another build.
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="exports/", suffix="job.json", events=["s3:ObjectCreated:*"])
 def export_requested(event):

@@ -43,6 +43,12 @@ def _search_sync(*, dry_run: bool = False):
     return run_search_sync(dry_run=dry_run)
 
 
+def _import_sweep(*, dry_run: bool = False):
+    from chalicelib.imports.sweep import run_import_sweep
+
+    return run_import_sweep(dry_run=dry_run)
+
+
 def _retention(*, dry_run: bool = False):
     from chalicelib.retention.service import run_retention
 
@@ -64,6 +70,7 @@ JOBS: dict[str, Job] = {
         Job("budget-alerts", _budget_alerts, "alert budget categories at their threshold and over 100 % (hourly)"),
         Job("unusual-spending", _unusual_spending, "flag outflows far above the usual at a merchant (daily)"),
         Job("bill-reminders", _bill_reminders, "remind recurring payments due in 0-3 days (daily)"),
+        Job("import-sweep", _import_sweep, "fail statement imports left in_progress over 15 minutes (every 5 minutes)"),
         Job("search-sync", _search_sync, "drain the outbox into Elasticsearch, or mark it processed (every minute)"),
     )
 }

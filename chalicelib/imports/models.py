@@ -1,7 +1,7 @@
 """Request and response models of the imports API (API.md "Imports")."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -9,14 +9,21 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
 
 ImportFormat = Literal["csv", "ofx", "qfx", "qif"]
-ImportStatus = Literal["pending", "in_progress", "completed", "failed"]
+ImportStatus = Literal["pending", "in_progress", "preview", "completed", "failed"]
 # A column by its header name, or by position counted from 1.
 ColumnRef = Annotated[str, Field(min_length=1, max_length=100)] | Annotated[int, Field(ge=1, le=500)]
 
 
 class ColumnMapping(RequestModel):
-    """Where an unusual CSV layout keeps what; saved for the account and used for its next files."""
+    """Where an unusual CSV layout keeps what, and which statement of a file that holds
+    several is the account's; saved for the account and used for its next files."""
 
+    account: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="OFX/QIF files with several statements: the account id of the statement to import",
+    )
     delimiter: Literal[",", ";", "\t", "|"] | None = None
     has_header: bool | None = None
     skip_lines: int = Field(default=0, ge=0, le=100, description="lines before the header (or first row)")
@@ -39,6 +46,10 @@ class ColumnMapping(RequestModel):
 
     @model_validator(mode="after")
     def _complete(self) -> "ColumnMapping":
+        # Naming the statement alone is a whole mapping (OFX/QIF); any CSV column makes it a CSV one.
+        csv_fields = self.model_fields_set - {"account"}
+        if self.account is not None and not csv_fields:
+            return self
         if self.date is None:
             raise ValueError("a mapping needs the date column")
         if self.amount is None and self.debit is None and self.credit is None:
@@ -53,6 +64,10 @@ class ImportCreate(RequestModel):
     filename: str = Field(min_length=1, max_length=255)
     format: ImportFormat | None = None
     mapping: ColumnMapping | None = None
+    preview: bool = Field(
+        default=False,
+        description="read the file when it lands and stop at status preview; POST /imports/{id}/confirm books it",
+    )
 
     @field_validator("filename")
     @classmethod
@@ -74,6 +89,36 @@ class ImportLineError(BaseModel):
     message: str
 
 
+class ImportSkipped(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportPreviewRow(BaseModel):
+    line: int
+    date: str
+    posted_date: str | None
+    amount: str = Field(description="decimal string, signed: negative is money out")
+    description: str
+    merchant: str | None
+    memo: str | None
+    external_id: str | None
+    status: Literal["posted", "pending"]
+
+
+ErrorCode = Annotated[
+    str,
+    Field(
+        description="why a failed import failed: invalid_file, mapping_required (see candidates), "
+        "account_not_writable, balance_below_zero, internal_error, stale (in progress too long)"
+    ),
+]
+
+
+class ImportConfirm(RequestModel):
+    mapping: ColumnMapping | None = None
+
+
 class ImportOut(ResponseModel):
     id: UUID
     account_id: UUID | None
@@ -87,7 +132,18 @@ class ImportOut(ResponseModel):
     started_at: Timestamp
     completed_at: Timestamp | None
     error_message: str | None
+    error_code: ErrorCode | None
     errors: list[ImportLineError]
+    layout: dict[str, Any] | None = Field(
+        description="what reading the file decided: format, encoding, delimiter, header_line, "
+        "columns {role: {column, because}}, date_order, decimal_separator, sign_convention, checked_against_balance"
+    )
+    skipped: list[ImportSkipped] = Field(description="lines read but not transactions (balances, summaries, totals)")
+    warnings: list[str]
+    candidates: list[dict[str, Any]] | None = Field(
+        description="for mapping_required: the possible readings, each with at least role, column and meaning"
+    )
+    preview_rows: list[ImportPreviewRow] | None = Field(description="previews: the first 20 rows as read")
 
 
 class ImportPage(BaseModel):
@@ -103,6 +159,7 @@ class ImportListQuery(RequestModel):
 
 
 def import_out(row: dict) -> ImportOut:
+    metadata = row["metadata"] or {}
     return ImportOut(
         id=row["id"],
         account_id=row["account_id"],
@@ -116,7 +173,13 @@ def import_out(row: dict) -> ImportOut:
         started_at=row["started_at"],
         completed_at=row["completed_at"],
         error_message=row["error_message"],
+        error_code=row["error_code"],
         errors=row["errors"] or [],
+        layout=metadata.get("layout"),
+        skipped=metadata.get("skipped") or [],
+        warnings=metadata.get("warnings") or [],
+        candidates=metadata.get("candidates"),
+        preview_rows=metadata.get("preview_rows"),
     )
 
 

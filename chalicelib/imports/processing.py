@@ -10,41 +10,61 @@ PostgreSQL (DynamoDB or Redis, and Redis is never the only copy of anything here
 crash between our commit and its "completed" mark would leave the two disagreeing.
 
 Poison input (a broken file, a key that names no writable account) is recorded as a
-failed import in that same claimed transaction, so it is never retried; only transient
-failures (database or bucket unreachable) raise and are delivered again.
+failed import in that same claimed transaction, so it is never retried; so is any other
+exception (a bug, a constraint the rows break): the import ends `failed` with a message
+and the failure notification. Only transient failures (database or bucket unreachable)
+raise and are delivered again; if they never succeed, the upkeep (sweep.py) fails the
+import once it has been in_progress too long.
+
+A preview reads the file the same way and stores what it found instead of booking it
+(claim `…#preview`); each confirm of that import (or of a failed one) is an attempt of
+its own (claim `…#confirm-N`) that also settles the object's S3 event, and runs only
+while the record, locked, is in_progress for that very attempt.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import psycopg
+import urllib3
+from minio.error import MinioException, S3Error
 
-from chalicelib.audit.service import record_audit
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
-from chalicelib.imports import repo, source
-from chalicelib.imports.rejections import ImportRejected, LineError
+from chalicelib.imports import outcomes, repo, source
+from chalicelib.imports.rejections import ImportRejected, MappingRequired, Skipped
 from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
 from chalicelib.imports.statement_readers import read_statement
-from chalicelib.infra import db, invalidation
+from chalicelib.infra import db, invalidation, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.notifications.service import create_notification
 from chalicelib.search.outbox import record_changes
 
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
+PREVIEW_ROWS = 20
 _KEY = re.compile(r"^imports/([^/]+)/([^/]+)/(.+)$")
 NOT_WRITABLE = "Account not found: a file under imports/{user_id}/{account_id}/ imports only into an account you may add transactions to"  # noqa: E501
+CRASHED = "The import stopped on an unexpected error and nothing was imported; confirm it to try again"
+# Outages of the database or the bucket: raised so that the event is delivered again (and
+# the upkeep fails the import if no delivery ever gets through). Anything else is final.
+TRANSIENT = (psycopg.OperationalError, MinioException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+
+
+class _Refused(ImportRejected):
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    status: str  # completed, failed, duplicate_delivery, ignored
+    status: str  # completed, preview, failed, duplicate_delivery, ignored, superseded
     import_id: UUID | None = None
     added: int = 0
     duplicates: int = 0
+    updated: int = 0
 
 
 @dataclass
@@ -55,6 +75,23 @@ class _Target:
     log_id: UUID | None
     account: dict | None = None
     refusal: str | None = None
+
+
+@dataclass
+class _Run:
+    """One attempt at one object: the claim that makes it happen once, the other claims
+    it settles, and whether it books the rows or only previews them."""
+
+    key: str
+    etag: str
+    event_key: str
+    target: _Target
+    preview: bool = False
+    attempt: int | None = None  # the confirm attempt this run finishes
+    settles: list[str] = field(default_factory=list)
+
+
+_SUPERSEDED = object()
 
 
 def _uuid(text: str) -> UUID | None:
@@ -77,6 +114,10 @@ def _target(key: str) -> _Target | None:
     )
 
 
+def _object_event(bucket: str, key: str, etag: str | None) -> str:
+    return f"s3://{bucket}/{key}#{(etag or '').strip(chr(34))}"
+
+
 def _check_access(conn: psycopg.Connection, target: _Target) -> None:
     target.account = repo.find_account(conn, target.account_id) if target.account_id else None
     target.refusal = None
@@ -93,15 +134,14 @@ def _check_access(conn: psycopg.Connection, target: _Target) -> None:
 
 
 def import_object(*, bucket: str, key: str, etag: str | None, size: int | None) -> ImportOutcome:
-    """Import one object created under imports/ (called by the S3 handler)."""
-    event_key = f"s3://{bucket}/{key}#{(etag or '').strip(chr(34))}"
+    """Import (or preview) one object created under imports/ (called by the S3 handler)."""
+    object_event = _object_event(bucket, key, etag)
     target = _target(key)
     if target is None:
         logger.warning("import object ignored: key names no user", extra={"key": key})
         return ImportOutcome("ignored")
-    settings = get_settings()
     with db.transaction() as conn:
-        if repo.already_processed(conn, event_key):
+        if repo.already_processed(conn, object_event):
             return ImportOutcome("duplicate_delivery")
         if not repo.user_exists(conn, target.user_id):
             logger.warning("import object ignored: no such user", extra={"key": key})
@@ -112,46 +152,124 @@ def import_object(*, bucket: str, key: str, etag: str | None, size: int | None) 
             log = repo.open_log_for(conn, log_id=target.log_id, user_id=target.user_id, account_id=target.account_id)
             if log is not None:
                 repo.mark_in_progress(conn, log_id=log["id"])
-        given_format = (log["metadata"] or {}).get("format") if log else None
+        metadata = (log["metadata"] or {}) if log else {}
         mapping = repo.load_mapping(conn, target.account_id) if target.account and not target.refusal else None
     # The in_progress mark is committed on its own: a person watching GET /imports sees
     # the import running while the file is read.
+    preview = bool(metadata.get("preview"))
+    run = _Run(
+        key=key,
+        etag=object_event.rsplit("#", 1)[1],
+        event_key=f"{object_event}#preview" if preview else object_event,
+        target=target,
+        preview=preview,
+        settles=[object_event] if preview else [],
+    )
+    return _process(run, size=size, given_format=metadata.get("format"), mapping=mapping)
+
+
+def confirm_object(*, log_id: UUID, user_id: UUID, account_id: UUID, key: str, attempt: int) -> ImportOutcome:
+    """Run confirm attempt `attempt` of an import: its object, fetched from the bucket again,
+    imported with the account's (just saved) mapping."""
+    try:
+        stat = storage.stat(key)
+        etag, size = stat.etag, stat.size
+    except S3Error as exc:
+        if exc.code not in ("NoSuchKey", "NoSuchObject"):
+            raise
+        etag, size = None, None  # the read below refuses it: "no longer in the bucket"
+    object_event = _object_event(storage.bucket(), key, etag)
+    target = _Target(user_id=user_id, account_id=account_id, account_ref=str(account_id), log_id=log_id)
+    with db.transaction() as conn:
+        _check_access(conn, target)
+        given_format = (repo.get_log(conn, log_id=log_id, user_id=user_id)["metadata"] or {}).get("format")
+        mapping = repo.load_mapping(conn, account_id) if target.account and not target.refusal else None
+    run = _Run(
+        key=key,
+        etag=object_event.rsplit("#", 1)[1],
+        event_key=f"{object_event}#confirm-{attempt}",
+        target=target,
+        attempt=attempt,
+        # A late delivery of the object's own event must find it done.
+        settles=[object_event, f"{object_event}#preview"],
+    )
+    return _process(run, size=size, given_format=given_format, mapping=mapping)
+
+
+def _process(run: _Run, *, size: int | None, given_format: str | None, mapping: dict | None) -> ImportOutcome:
     spool = RowSpool()
     try:
-        rejection, details = None, {"etag": event_key.rsplit("#", 1)[1]}
-        if target.refusal is None:
+        details = {"etag": run.etag}
+        rejection = None
+        if run.target.refusal is None:
             try:
-                with source.fetched(key, size=size, max_bytes=settings.import_max_bytes) as statement:
-                    rejection = _parse_into(spool, statement, target, given_format, mapping, details)
+                with source.fetched(run.key, size=size, max_bytes=get_settings().import_max_bytes) as statement:
+                    rejection = _parse_into(spool, statement, run, given_format, mapping, details)
             except ImportRejected as exc:
                 rejection = exc
         spool.finish()
-        return _write(event_key, key, target, spool, rejection, details)
+        return _write(run, spool, rejection, details)
+    except TRANSIENT:
+        raise
+    except Exception:
+        # Whatever broke would break again on every retry: the import ends here, failed.
+        logger.exception("import crashed", extra={"key": run.key})
+        return _record_crash(run)
     finally:
         spool.close()
 
 
-def _parse_into(spool, statement, target, given_format, mapping, details) -> ImportRejected | None:
-    """Read the whole file into the spool; the rejection (every bad line) or None."""
-    errors = []
+def _reader(statement, mapping: dict | None, account: dict):
+    view = {k: account[k] for k in ("id", "type", "currency", "account_number_masked")}
+    return read_statement(statement, mapping=mapping, account=view)
+
+
+def _preview_row(row: StatementRow) -> dict:
+    return {
+        "line": row.line,
+        "date": row.transaction_date.isoformat(),
+        "posted_date": row.posted_date.isoformat() if row.posted_date else None,
+        "amount": str(row.amount),
+        "description": row.description,
+        "merchant": row.merchant,
+        "memo": row.memo,
+        "external_id": row.external_id,
+        "status": row.status,
+    }
+
+
+def _parse_into(spool, statement, run, given_format, mapping, details) -> ImportRejected | None:
+    """Read the whole file into the spool, noting what was decided in `details`; the
+    rejection (every bad line) or None."""
+    errors, skipped, preview_rows, reader = [], [], [], None
     try:
         source.inspect_content(statement, format=given_format)
         details |= {"format": statement.format, "encoding": statement.encoding}
-        reader = read_statement(statement, mapping=mapping, account=target.account)
+        reader = _reader(statement, mapping, run.target.account)
         for item in reader.rows():
             if isinstance(item, StatementRow):
+                if run.preview and len(preview_rows) < PREVIEW_ROWS:
+                    preview_rows.append(_preview_row(item))
                 if not errors:
                     spool.add(item)
-            elif isinstance(item, LineError):
+            elif isinstance(item, Skipped):
+                skipped.append(item)
+            else:
                 errors.append(item)
-        details["layout"] = reader.report.layout | {"encoding": statement.encoding}
-        details["skipped"] = [{"line": s.line, "reason": s.reason} for s in reader.report.skipped]
+    except MappingRequired as exc:
+        _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
+        details["layout"] |= exc.layout
+        details["candidates"] = exc.candidates
+        return exc
     except ImportRejected as exc:
-        return ImportRejected(exc.message, sorted(exc.errors + errors, key=lambda e: e.line))
+        _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
+        exc.errors = sorted(exc.errors + errors, key=lambda e: e.line)
+        return exc
     except Exception:
         # A file that crashes a parser would crash it on every retry: poison, not a blip.
         logger.exception("statement parser failed", extra={"format": statement.format})
         return ImportRejected("The file could not be read as a bank statement")
+    _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
     if errors:
         return ImportRejected(f"{len(errors)} line(s) of the file are invalid; nothing was imported", errors)
     if spool.count == 0:
@@ -160,127 +278,140 @@ def _parse_into(spool, statement, target, given_format, mapping, details) -> Imp
     return None
 
 
-def _write(event_key, key, target, spool, rejection, details) -> ImportOutcome:
+def _describe(details, statement, reader, skipped, preview_rows) -> None:
+    """What the reading decided, as GET /imports/{id} shows it. The reader's report is
+    whole once rows() is exhausted (there is no reader when the file was refused before
+    its rows were read)."""
+    layout = {"format": statement.format, "encoding": statement.encoding}
+    warnings: list[str] = []
+    if reader is not None:
+        layout |= reader.report.layout or {}
+        skipped = reader.report.skipped or skipped
+        warnings = list(reader.report.warnings)
+    limit = get_settings().import_max_listed_errors
+    details |= {
+        "layout": layout,
+        "skipped": [{"line": s.line, "reason": s.reason} for s in skipped[:limit]],
+        "warnings": warnings,
+        "candidates": None,
+    }
+    if preview_rows is not None:
+        details["preview_rows"] = preview_rows
+
+
+def _open_log(conn, run: _Run):
+    """The record this run finishes, locked: None when it must make one, _SUPERSEDED when
+    a confirm owns the record now (or this confirm attempt is no longer the running one)."""
+    target = run.target
+    if run.attempt is not None:
+        return repo.lock_confirm_attempt(conn, log_id=target.log_id, attempt=run.attempt) or _SUPERSEDED
+    if not (target.log_id and target.account):
+        return None
+    log = repo.open_log_for(conn, log_id=target.log_id, user_id=target.user_id, account_id=target.account_id)
+    if log is not None and "confirm_attempt" in (log["metadata"] or {}):
+        return _SUPERSEDED
+    return log
+
+
+def _new_log(conn, run: _Run) -> dict:
+    target = run.target
+    metadata = {"account_id": str(target.account_id)} if target.account_id and not target.account else {}
+    return repo.insert_log(
+        conn,
+        user_id=target.user_id,
+        account_id=target.account["id"] if target.account else None,
+        # Without an account the record can only ever be a failed one (schema check).
+        status="in_progress" if target.account else "failed",
+        file_key=run.key,
+        metadata=metadata,
+    )
+
+
+def _write(run: _Run, spool: RowSpool, rejection: ImportRejected | None, details: dict) -> ImportOutcome:
+    target = run.target
     with db.transaction() as conn:
         # A 100,000-row file takes longer than an API request may; the Lambda's own
         # timeout stays the outer bound.
         conn.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
-        if not repo.claim_event(conn, event_key):
+        if not repo.claim_event(conn, run.event_key):
             return ImportOutcome("duplicate_delivery")
+        if run.settles:
+            repo.claim_events(conn, run.settles)
         _check_access(conn, target)  # again, under the claim: access may have changed while reading
-        log = None
-        if target.log_id and target.account:
-            log = repo.open_log_for(conn, log_id=target.log_id, user_id=target.user_id, account_id=target.account_id)
+        log = _open_log(conn, run)
+        if log is _SUPERSEDED:
+            return ImportOutcome("superseded", target.log_id)
         if log is None:
-            metadata = {"account_id": str(target.account_id)} if target.account_id and not target.account else {}
-            log = repo.insert_log(
-                conn,
-                user_id=target.user_id,
-                account_id=target.account["id"] if target.account else None,
-                # Without an account the record can only ever be a failed one (schema check).
-                status="in_progress" if target.account else "failed",
-                file_key=key,
-                metadata=metadata,
-            )
+            log = _new_log(conn, run)
         if target.refusal:
-            rejection = ImportRejected(target.refusal)
+            rejection = _Refused(target.refusal, "account_not_writable")
         outcome = None
-        if rejection is None:
+        if rejection is None and run.preview:
+            outcomes.previewed(conn, key=run.key, user_id=target.user_id, log_id=log["id"], details=details)
+            outcome = ImportOutcome("preview", log["id"])
+        elif rejection is None:
             try:
                 with conn.transaction():  # a savepoint: a refused balance leaves the claim and record intact
                     outcome = _apply(conn, target, spool, log["id"])
             except psycopg.errors.CheckViolation:
-                rejection = ImportRejected(
-                    f"The import would take the balance of this {target.account['type']} account below zero"
+                rejection = _Refused(
+                    f"The import would take the balance of this {target.account['type']} account below zero",
+                    "balance_below_zero",
                 )
         if rejection is not None:
-            outcome = _fail(conn, key, target, log["id"], rejection, details)
-        else:
-            _complete(conn, key, target, log["id"], outcome, details)
-        repo.record_event_result(conn, event_key, {"import_id": str(log["id"]), "status": outcome.status})
+            outcomes.failed(
+                conn, key=run.key, user_id=target.user_id, log_id=log["id"], rejection=rejection,
+                error_code=rejection.code, details=details, max_listed=get_settings().import_max_listed_errors,
+            )  # fmt: skip
+            outcome = ImportOutcome("failed", log["id"])
+        elif outcome.status == "completed":
+            outcomes.completed(
+                conn, key=run.key, user_id=target.user_id, account_id=target.account["id"], log_id=log["id"],
+                added=outcome.added, updated=outcome.updated, duplicates=outcome.duplicates, details=details,
+            )  # fmt: skip
+        repo.record_event_result(conn, run.event_key, {"import_id": str(log["id"]), "status": outcome.status})
     logger.info(
         "import finished",
         extra={"import_id": str(outcome.import_id), "status": outcome.status, "added": outcome.added,
-               "duplicates": outcome.duplicates, "rows": spool.count},
+               "updated": outcome.updated, "duplicates": outcome.duplicates, "rows": spool.count},
     )  # fmt: skip
     return outcome
+
+
+def _record_crash(run: _Run) -> ImportOutcome:
+    """Fail the run's import after an unexpected error, claimed like any outcome so that a
+    redelivery does not crash it again. A database that is down raises from here too; the
+    upkeep then fails the import."""
+    target = run.target
+    with db.transaction() as conn:
+        if not repo.claim_event(conn, run.event_key):
+            return ImportOutcome("duplicate_delivery")
+        if run.settles:
+            repo.claim_events(conn, run.settles)
+        _check_access(conn, target)
+        log = _open_log(conn, run)
+        if log is _SUPERSEDED:
+            return ImportOutcome("superseded", target.log_id)
+        if log is None:
+            log = _new_log(conn, run)
+        outcomes.failed(
+            conn, key=run.key, user_id=target.user_id, log_id=log["id"], rejection=ImportRejected(CRASHED),
+            error_code="internal_error", details={"etag": run.etag},
+        )  # fmt: skip
+        repo.record_event_result(conn, run.event_key, {"import_id": str(log["id"]), "status": "failed"})
+    return ImportOutcome("failed", log["id"])
 
 
 def _apply(conn, target, spool, log_id) -> ImportOutcome:
     account = target.account
     repo.stage_rows(conn, spool)
     duplicates = repo.mark_duplicates(conn, account_id=account["id"], first=spool.first_date, last=spool.last_date)
+    updated = repo.replace_pending_twins(conn, account_id=account["id"], import_id=log_id)
     ids = repo.insert_transactions(conn, account=account, user_id=target.user_id, import_id=log_id)
-    record_changes(conn, aggregate_type="transaction", ids=ids)
-    if ids:
+    changed = updated + ids
+    record_changes(conn, aggregate_type="transaction", ids=changed)
+    if changed:
         invalidation.invalidate_visible_to(conn, owner_id=account["user_id"], family_id=account["family_id"])
         # Budgets move with the import: alerts are decided in the same transaction.
         evaluate_budget_alerts_for_user(conn, user_id=target.user_id)
-    return ImportOutcome("completed", log_id, len(ids), duplicates)
-
-
-def _complete(conn, key, target, log_id, outcome, details) -> None:
-    repo.finish_log(
-        conn,
-        log_id=log_id,
-        status="completed",
-        file_key=key,
-        added=outcome.added,
-        duplicates=outcome.duplicates,
-        metadata=details,
-    )
-    filename = key.rsplit("/", 1)[-1]
-    create_notification(
-        conn,
-        user_id=target.user_id,
-        type="system",
-        title="Statement imported",
-        message=f"{filename}: {outcome.added} transaction(s) added, {outcome.duplicates} duplicate(s) skipped.",
-        data={"import_id": log_id, "account_id": target.account["id"], "status": "completed"},
-        dedupe_key=f"import:{log_id}:completed",
-    )
-    record_audit(
-        conn,
-        None,
-        action="import.completed",
-        resource_type="import",
-        resource_id=log_id,
-        user_id=target.user_id,
-        data={"account_id": target.account["id"], "file_key": key, "added": outcome.added,
-              "duplicates_skipped": outcome.duplicates, "format": details.get("format")},
-    )  # fmt: skip
-
-
-def _fail(conn, key, target, log_id, rejection: ImportRejected, details) -> ImportOutcome:
-    limit = get_settings().import_max_listed_errors
-    errors = [{"line": e.line, "message": e.message} for e in rejection.errors[:limit]]
-    message = rejection.message
-    if len(rejection.errors) > limit:
-        message += f" (the first {limit} of {len(rejection.errors)} bad lines are listed)"
-    repo.finish_log(
-        conn, log_id=log_id, status="failed", file_key=key, error_message=message, errors=errors, metadata=details
-    )
-    filename = key.rsplit("/", 1)[-1]
-    create_notification(
-        conn,
-        user_id=target.user_id,
-        type="system",
-        title="Statement import failed",
-        message=f"{filename}: {message}",
-        data={"import_id": log_id, "status": "failed"},
-        priority="high",
-        dedupe_key=f"import:{log_id}:failed",
-    )
-    record_audit(
-        conn,
-        None,
-        action="import.failed",
-        resource_type="import",
-        resource_id=log_id,
-        user_id=target.user_id,
-        data={"file_key": key, "errors": len(rejection.errors)},
-        success=False,
-        error_message=message[:1000],
-    )
-    logger.warning("import failed", extra={"import_id": str(log_id), "key": key, "reason": message[:300]})
-    return ImportOutcome("failed", log_id)
+    return ImportOutcome("completed", log_id, len(ids), duplicates, len(updated))

@@ -1,5 +1,6 @@
 """SQL of the imports domain: import records (data_sync_logs), saved column mappings,
-the exactly-once claim, and the set-based write of a statement into transactions."""
+the exactly-once claim, and the set-based write of a statement into transactions
+(duplicates skipped, pending rows replaced by their posted twins)."""
 
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from chalicelib.imports.staging import STAGING_COLUMNS, RowSpool
 LOG_COLUMNS = sql.SQL(
     """id, user_id, COALESCE(account_id, (metadata->>'account_id')::uuid) AS account_id, status, sync_type,
        file_key, transactions_added, transactions_updated, transactions_deleted, duplicates_skipped,
-       started_at, completed_at, error_message, errors, metadata, created_at"""
+       started_at, completed_at, error_message, error_code, errors, metadata, created_at"""
 )
 HANDLER = "imports"
 
@@ -25,7 +26,11 @@ HANDLER = "imports"
 
 def find_account(conn: psycopg.Connection, account_id: UUID) -> dict | None:
     return conn.execute(
-        "SELECT id, user_id, family_id, type, currency, is_active FROM accounts WHERE id = %s", (account_id,)
+        """SELECT id, user_id, family_id, type, currency, is_active,
+                  CASE WHEN account_number_last4 IS NOT NULL THEN '****' || account_number_last4 END
+                      AS account_number_masked
+             FROM accounts WHERE id = %s""",
+        (account_id,),
     ).fetchone()
 
 
@@ -111,14 +116,74 @@ def list_logs(
 
 
 def open_log_for(conn: psycopg.Connection, *, log_id: UUID, user_id: UUID, account_id: UUID) -> dict | None:
-    """The pending (or interrupted) import record a file's key points at, locked."""
+    """The pending (or interrupted) import record a file's key points at, locked. One the
+    upkeep failed as stale is still open to its own file's late delivery: an outage
+    outlived, the import finishes on the record the person is watching."""
     return conn.execute(
         """SELECT id, metadata FROM data_sync_logs
             WHERE id = %s AND user_id = %s AND account_id = %s AND sync_type = 'csv_import'
-              AND status IN ('pending', 'in_progress')
+              AND (status IN ('pending', 'in_progress') OR (status = 'failed' AND error_code = 'stale'))
             FOR UPDATE""",
         (log_id, user_id, account_id),
     ).fetchone()
+
+
+def lock_log(conn: psycopg.Connection, *, log_id: UUID, user_id: UUID) -> dict | None:
+    """One of the user's import records, locked for a state change (a confirm)."""
+    return conn.execute(
+        sql.SQL(
+            "SELECT {} FROM data_sync_logs WHERE id = %s AND user_id = %s AND sync_type = 'csv_import' FOR UPDATE"
+        ).format(LOG_COLUMNS),
+        (log_id, user_id),
+    ).fetchone()
+
+
+def lock_confirm_attempt(conn: psycopg.Connection, *, log_id: UUID, attempt: int) -> dict | None:
+    """The record a confirm attempt finishes, locked; None when that attempt is no longer
+    the running one (the upkeep failed it, or it already finished)."""
+    return conn.execute(
+        """SELECT id, metadata FROM data_sync_logs
+            WHERE id = %s AND status = 'in_progress' AND (metadata->>'confirm_attempt')::int = %s
+            FOR UPDATE""",
+        (log_id, attempt),
+    ).fetchone()
+
+
+def start_confirm(conn: psycopg.Connection, *, log_id: UUID, attempt: int) -> None:
+    conn.execute(
+        """UPDATE data_sync_logs
+              SET status = 'in_progress', started_at = now(), completed_at = NULL, error_message = NULL,
+                  error_code = NULL, errors = '[]', metadata = metadata || jsonb_build_object('confirm_attempt', %s)
+            WHERE id = %s""",
+        (attempt, log_id),
+    )
+
+
+def find_stale_imports(conn: psycopg.Connection, *, older_than_minutes: int) -> list[dict]:
+    return conn.execute(
+        """SELECT id, user_id, account_id, file_key, started_at FROM data_sync_logs
+            WHERE status = 'in_progress' AND started_at < now() - make_interval(mins => %s)
+            ORDER BY started_at""",
+        (older_than_minutes,),
+    ).fetchall()
+
+
+def fail_stale_imports(conn: psycopg.Connection, *, older_than_minutes: int, message: str) -> list[dict]:
+    """Fail every import in_progress for longer than the limit; the ones failed. A record
+    an import is finishing right now is locked by it and left alone (SKIP LOCKED)."""
+    return conn.execute(
+        """WITH stale AS (
+               SELECT id FROM data_sync_logs
+                WHERE status = 'in_progress' AND started_at < now() - make_interval(mins => %s)
+                ORDER BY started_at
+                  FOR UPDATE SKIP LOCKED)
+           UPDATE data_sync_logs l
+              SET status = 'failed', error_code = 'stale', error_message = %s, completed_at = now()
+             FROM stale
+            WHERE l.id = stale.id
+        RETURNING l.id, l.user_id, l.account_id, l.file_key, l.started_at""",
+        (older_than_minutes, message),
+    ).fetchall()
 
 
 def mark_in_progress(conn: psycopg.Connection, *, log_id: UUID) -> None:
@@ -135,18 +200,22 @@ def finish_log(
     status: str,
     file_key: str,
     added: int = 0,
+    updated: int = 0,
     duplicates: int = 0,
     error_message: str | None = None,
+    error_code: str | None = None,
     errors: list[dict] | None = None,
     metadata: dict[str, Any],
 ) -> None:
     conn.execute(
         """UPDATE data_sync_logs
-              SET status = %s, file_key = %s, transactions_added = %s, duplicates_skipped = %s,
-                  error_message = %s, errors = %s, metadata = metadata || %s, completed_at = now()
+              SET status = %s, file_key = %s, transactions_added = %s, transactions_updated = %s,
+                  duplicates_skipped = %s, error_message = %s, error_code = %s, errors = %s,
+                  metadata = metadata || %s, completed_at = now()
             WHERE id = %s""",
-        (status, file_key, added, duplicates, error_message, Jsonb(errors or []), Jsonb(metadata), log_id),
-    )
+        (status, file_key, added, updated, duplicates, error_message, error_code, Jsonb(errors or []),
+         Jsonb(metadata), log_id),
+    )  # fmt: skip
 
 
 # --- exactly once ---------------------------------------------------------------------
@@ -169,20 +238,42 @@ def claim_event(conn: psycopg.Connection, event_key: str) -> bool:
     return row is not None
 
 
+def claim_events(conn: psycopg.Connection, event_keys: list[str]) -> None:
+    """Claim keys this transaction settles too (a confirm settles its object's S3 event),
+    whether or not an earlier attempt claimed them already."""
+    conn.execute(
+        """INSERT INTO processed_events (event_key, handler) SELECT unnest(%s::text[]), %s
+           ON CONFLICT (event_key) DO NOTHING""",
+        (event_keys, HANDLER),
+    )
+
+
 def record_event_result(conn: psycopg.Connection, event_key: str, result: dict) -> None:
     conn.execute("UPDATE processed_events SET result = %s WHERE event_key = %s", (Jsonb(result), event_key))
 
 
 # --- the set-based write ----------------------------------------------------------------
 
+# Two bank lines are "alike" when their normalized descriptions are equal or share at
+# least half their trigrams (pg_trgm): "AMZN MKTP US*1A2B3" pending becomes
+# "AMAZON MKTP US*1A2B3 AMZN.COM/BILL" posted.
+_ALIKE = """(import_description_key({a}) = import_description_key({b})
+             OR similarity(import_description_key({a}), import_description_key({b})) >= 0.5)"""
+TWIN_DAYS = 5
+
+
+def _alike(a: str, b: str) -> sql.SQL:
+    return sql.SQL(_ALIKE.format(a=a, b=b))
+
 
 def stage_rows(conn: psycopg.Connection, spool: RowSpool) -> None:
     conn.execute(
         """CREATE TEMP TABLE import_rows (
-               line INTEGER PRIMARY KEY, transaction_date DATE NOT NULL, posted_date DATE,
+               seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, transaction_date DATE NOT NULL, posted_date DATE,
                amount NUMERIC(15,2) NOT NULL, description TEXT NOT NULL, merchant VARCHAR(255), memo TEXT,
                external_id VARCHAR(255), category_hint TEXT, keyword_slot INTEGER, merchant_key TEXT,
-               duplicate BOOLEAN NOT NULL DEFAULT FALSE
+               status VARCHAR(20) NOT NULL, duplicate BOOLEAN NOT NULL DEFAULT FALSE,
+               replaces UUID, replaces_date DATE
            ) ON COMMIT DROP"""
     )
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in STAGING_COLUMNS)
@@ -194,52 +285,136 @@ def stage_rows(conn: psycopg.Connection, spool: RowSpool) -> None:
 
 
 def mark_duplicates(conn: psycopg.Connection, *, account_id: UUID, first: date, last: date) -> int:
-    """Flag staged rows already in the account; returns how many.
+    """Flag staged rows already in the account and find the pending rows that posted rows
+    replace; returns how many rows are duplicates.
 
     External ids decide for rows that have one (also repeated within the file). The
     fingerprint (date, amount, normalized description) decides by multiplicity: the n-th
     identical row of the file is a duplicate when the account already holds n such rows
     (rows with an external id only count rows stored without one: those could be the
-    same transaction imported earlier from a CSV)."""
+    same transaction imported earlier from a CSV). A posted row never counts a pending
+    transaction as its duplicate: that is its twin, which it replaces
+    (match_pending_twins). Last, a pending row whose posted twin is in the account or in
+    the file is a duplicate."""
+    params = {"account_id": account_id, "first": first, "last": last, "days": TWIN_DAYS}
     conn.execute(
         """UPDATE import_rows r SET duplicate = TRUE
             WHERE r.external_id IS NOT NULL
-              AND EXISTS (SELECT 1 FROM transactions t WHERE t.account_id = %s AND t.external_id = r.external_id)""",
-        (account_id,),
+              AND EXISTS (SELECT 1 FROM transactions t
+                           WHERE t.account_id = %(account_id)s AND t.external_id = r.external_id
+                             AND NOT (t.status = 'pending' AND r.status = 'posted'))""",
+        params,
     )
     conn.execute(
         """UPDATE import_rows r SET duplicate = TRUE
-             FROM (SELECT line, row_number() OVER (PARTITION BY external_id ORDER BY line) AS n
+             FROM (SELECT seq, row_number() OVER (PARTITION BY external_id ORDER BY seq) AS n
                      FROM import_rows WHERE external_id IS NOT NULL AND NOT duplicate) d
-            WHERE d.line = r.line AND d.n > 1"""
+            WHERE d.seq = r.seq AND d.n > 1"""
     )
     conn.execute(
         """UPDATE import_rows r SET duplicate = TRUE
-             FROM (SELECT line, transaction_date, amount, dkey, no_id,
-                          row_number() OVER (PARTITION BY transaction_date, amount, dkey, no_id ORDER BY line) AS n
-                     FROM (SELECT line, transaction_date, amount, import_description_key(description) AS dkey,
-                                  external_id IS NULL AS no_id
+             FROM (SELECT seq, settled, no_id,
+                          row_number() OVER (PARTITION BY transaction_date, amount, dkey, no_id, settled
+                                                 ORDER BY seq) AS n,
+                          transaction_date, amount, dkey
+                     FROM (SELECT seq, transaction_date, amount, import_description_key(description) AS dkey,
+                                  external_id IS NULL AS no_id, status = 'posted' AS settled
                              FROM import_rows WHERE NOT duplicate) s) k
              JOIN (SELECT transaction_date, amount, import_description_key(description) AS dkey,
-                          count(*) AS n_all, count(*) FILTER (WHERE external_id IS NULL) AS n_without_id
+                          count(*) AS n_all, count(*) FILTER (WHERE external_id IS NULL) AS n_without_id,
+                          count(*) FILTER (WHERE status <> 'pending') AS n_settled,
+                          count(*) FILTER (WHERE status <> 'pending' AND external_id IS NULL) AS n_settled_without_id
                      FROM transactions
-                    WHERE account_id = %s AND transaction_date BETWEEN %s AND %s
+                    WHERE account_id = %(account_id)s AND transaction_date BETWEEN %(first)s AND %(last)s
                     GROUP BY 1, 2, 3) e
                ON e.transaction_date = k.transaction_date AND e.amount = k.amount AND e.dkey = k.dkey
-            WHERE r.line = k.line AND k.n <= CASE WHEN k.no_id THEN e.n_all ELSE e.n_without_id END""",
-        (account_id, first, last),
+            WHERE r.seq = k.seq
+              AND k.n <= CASE WHEN k.settled AND k.no_id THEN e.n_settled
+                              WHEN k.settled THEN e.n_settled_without_id
+                              WHEN k.no_id THEN e.n_all
+                              ELSE e.n_without_id END""",
+        params,
+    )
+    match_pending_twins(conn, account_id=account_id, first=first, last=last)
+    conn.execute(
+        sql.SQL(
+            """UPDATE import_rows r SET duplicate = TRUE
+                WHERE r.status = 'pending' AND NOT r.duplicate
+                  AND (EXISTS (SELECT 1 FROM transactions t
+                                WHERE t.account_id = %(account_id)s AND t.status = 'posted' AND t.amount = r.amount
+                                  AND t.transaction_date BETWEEN r.transaction_date - %(days)s
+                                                             AND r.transaction_date + %(days)s
+                                  AND {})
+                       OR EXISTS (SELECT 1 FROM import_rows p
+                                   WHERE p.status = 'posted' AND p.amount = r.amount
+                                     AND p.transaction_date BETWEEN r.transaction_date - %(days)s
+                                                                AND r.transaction_date + %(days)s
+                                     AND {}))"""
+        ).format(_alike("t.description", "r.description"), _alike("p.description", "r.description")),
+        params,
     )
     return conn.execute("SELECT count(*) AS n FROM import_rows WHERE duplicate").fetchone()["n"]
 
 
+def match_pending_twins(conn: psycopg.Connection, *, account_id: UUID, first: date, last: date) -> None:
+    """Pair posted staged rows with the account's pending transactions they replace: same
+    amount, alike description (or the same external id), dated within TWIN_DAYS. Pairs
+    are one to one: a pair is kept when each is the other's best match (equal key first,
+    then the nearest date)."""
+    conn.execute(
+        sql.SQL(
+            """WITH pairs AS (
+                   SELECT r.seq, t.id, t.transaction_date AS t_date,
+                          abs(t.transaction_date - r.transaction_date) AS gap,
+                          import_description_key(t.description) = import_description_key(r.description)
+                              OR t.external_id = r.external_id AS same
+                     FROM import_rows r
+                     JOIN transactions t
+                       ON t.account_id = %(account_id)s AND t.status = 'pending' AND t.amount = r.amount
+                      AND t.transaction_date BETWEEN r.transaction_date - %(days)s AND r.transaction_date + %(days)s
+                    WHERE r.status = 'posted' AND NOT r.duplicate
+                      AND t.transaction_date BETWEEN %(first)s::date - %(days)s AND %(last)s::date + %(days)s
+                      AND ({} OR t.external_id = r.external_id)),
+               ranked AS (
+                   SELECT seq, id, t_date,
+                          row_number() OVER (PARTITION BY seq ORDER BY same DESC, gap, id) AS by_row,
+                          row_number() OVER (PARTITION BY id ORDER BY same DESC, gap, seq) AS by_twin
+                     FROM pairs)
+               UPDATE import_rows r SET replaces = k.id, replaces_date = k.t_date
+                 FROM ranked k
+                WHERE k.seq = r.seq AND k.by_row = 1 AND k.by_twin = 1"""
+        ).format(_alike("t.description", "r.description")),
+        {"account_id": account_id, "first": first, "last": last, "days": TWIN_DAYS},
+    )
+
+
+def replace_pending_twins(conn: psycopg.Connection, *, account_id: UUID, import_id: UUID) -> list[UUID]:
+    """Turn each matched pending transaction into its posted row, in place (one UPDATE;
+    the statement-level balance trigger nets old against new, so the account counts the
+    transaction once). A category or note the person set on the pending row stays."""
+    rows = conn.execute(
+        """UPDATE transactions t
+              SET amount = r.amount, description = r.description, merchant = r.merchant,
+                  transaction_date = r.transaction_date, posted_date = r.posted_date, status = 'posted',
+                  notes = COALESCE(t.notes, r.memo), external_id = COALESCE(r.external_id, t.external_id),
+                  import_id = %(import_id)s
+             FROM import_rows r
+            WHERE r.replaces IS NOT NULL AND NOT r.duplicate
+              AND t.id = r.replaces AND t.transaction_date = r.replaces_date AND t.account_id = %(account_id)s
+        RETURNING t.id""",
+        {"account_id": account_id, "import_id": import_id},
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
 def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUID, import_id: UUID) -> list[UUID]:
-    """One INSERT ... SELECT of the staged rows that are not duplicates, categorized on the
-    way in (joined, not written back to the staging table: rewriting 100,000 temporary
-    rows cost more than categorizing them). The statement-level balance trigger then
-    updates the account once."""
+    """One INSERT ... SELECT of the staged rows that are neither duplicates nor twins of a
+    pending row, categorized on the way in (joined, not written back to the staging
+    table: rewriting 100,000 temporary rows cost more than categorizing them). The
+    statement-level balance trigger then updates the account once."""
     source = sql.SQL(
-        "SELECT line, description, merchant, category_hint, keyword_slot, merchant_key "
-        "FROM import_rows WHERE NOT duplicate"
+        "SELECT seq AS line, description, merchant, category_hint, keyword_slot, merchant_key "
+        "FROM import_rows WHERE NOT duplicate AND replaces IS NULL"
     )
     categorized, params = categorization_query(conn, source=source, user_id=user_id, family_id=account["family_id"])
     query = sql.SQL(
@@ -248,12 +423,12 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
                                      merchant, transaction_date, posted_date, status, categorization_source,
                                      categorization_confidence, notes, external_id, import_id)
            SELECT %(importer)s, %(account_family)s, %(account_id)s, c.category_id, r.amount, %(currency)s,
-                  r.description, r.merchant, r.transaction_date, r.posted_date, 'posted',
+                  r.description, r.merchant, r.transaction_date, r.posted_date, r.status,
                   CASE WHEN c.category_id IS NULL THEN 'manual' ELSE 'ml' END, c.confidence, r.memo, r.external_id,
                   %(import_id)s
-             FROM import_rows r LEFT JOIN categorized c ON c.line = r.line
-            WHERE NOT r.duplicate
-            ORDER BY r.line
+             FROM import_rows r LEFT JOIN categorized c ON c.line = r.seq
+            WHERE NOT r.duplicate AND r.replaces IS NULL
+            ORDER BY r.seq
            RETURNING id"""
     ).format(categorized)
     params |= {

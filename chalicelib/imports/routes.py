@@ -1,11 +1,11 @@
-"""POST /imports, GET /imports, GET /imports/{import_id}."""
+"""POST /imports, POST /imports/{import_id}/confirm, GET /imports, GET /imports/{import_id}."""
 
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
 from chalicelib.imports import service
-from chalicelib.imports.models import ImportCreate, ImportListQuery, ImportOut, ImportPage, ImportUpload
+from chalicelib.imports.models import ImportConfirm, ImportCreate, ImportListQuery, ImportOut, ImportPage, ImportUpload
 
 routes = ApiBlueprint(__name__, tag="imports")
 
@@ -20,7 +20,17 @@ def create_import(ctx: RequestContext, body: ImportCreate):
         filename=body.filename,
         format=body.format,
         mapping=body.mapping,
+        preview=body.preview,
     )
+
+
+@routes.route(
+    "/imports/{import_id}/confirm", method="POST", body=ImportConfirm, response=ImportOut, status=202,
+    errors_=(403, 404, 409),
+)  # fmt: skip
+def confirm_import(ctx: RequestContext, import_id: UUID, body: ImportConfirm):
+    """Import a previewed or failed import's file, with a column mapping if given (saved for the account)."""
+    return service.confirm_import(ctx, user_id=ctx.user_id, import_id=import_id, mapping=body.mapping)
 
 
 @routes.route("/imports", query=ImportListQuery, response=ImportPage)

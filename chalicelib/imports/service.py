@@ -1,12 +1,13 @@
-"""Use cases of the imports API: ask for an upload URL, read one's imports."""
+"""Use cases of the imports API: ask for an upload URL, confirm a previewed (or failed)
+import, read one's imports."""
 
 from uuid import UUID, uuid4
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
-from chalicelib.imports import cursors, repo
+from chalicelib.imports import cursors, processing, repo
 from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
 from chalicelib.infra import db, storage
 from chalicelib.infra.settings import get_settings
@@ -24,6 +25,7 @@ def request_import(
     filename: str,
     format: str | None,
     mapping: ColumnMapping | None,
+    preview: bool = False,
 ) -> ImportUpload:
     """Record a pending import and hand out a presigned PUT for its file."""
     import_id = uuid4()
@@ -47,7 +49,7 @@ def request_import(
             account_id=account_id,
             status="pending",
             file_key=key,
-            metadata={"format": format, "filename": filename},
+            metadata={"format": format, "filename": filename, "preview": preview},
         )
         record_audit(
             conn,
@@ -55,12 +57,54 @@ def request_import(
             action="import.requested",
             resource_type="import",
             resource_id=import_id,
-            data={"account_id": account_id, "filename": filename, "format": format, "mapping": mapping is not None},
-        )
+            data={"account_id": account_id, "filename": filename, "format": format, "mapping": mapping is not None,
+                  "preview": preview},
+        )  # fmt: skip
     expires = get_settings().import_upload_expires_seconds
     return ImportUpload(
         import_id=import_id, upload_url=storage.presigned_put(key, expires_seconds=expires), key=key, expires_in=expires
     )
+
+
+CONFIRMABLE = ("preview", "failed")
+
+
+def confirm_import(ctx: RequestContext, *, user_id: UUID, import_id: UUID, mapping: ColumnMapping | None) -> ImportOut:
+    """Book a previewed or failed import's file (with the mapping, saved for the account)."""
+    with db.transaction() as conn:
+        log = repo.lock_log(conn, log_id=import_id, user_id=user_id)
+        if log is None:
+            raise NotFound("Import not found")
+        account = repo.find_account(conn, log["account_id"]) if log["account_id"] else None
+        if account is None:
+            raise Conflict("The account this file was dropped for does not exist; upload it again for an account")
+        load_access(conn, user_id).authorize(
+            owner_id=account["user_id"], family_id=account["family_id"], need=WRITE_TRANSACTIONS, what="Account"
+        )
+        if log["status"] not in CONFIRMABLE:
+            raise Conflict(f"An import that is {log['status']} cannot be confirmed; only preview and failed ones can")
+        if mapping is not None:
+            repo.save_mapping(
+                conn, account_id=account["id"], mapping=mapping.model_dump(exclude_defaults=True), user_id=user_id
+            )
+        attempt = int((log["metadata"] or {}).get("confirm_attempt") or 0) + 1
+        repo.start_confirm(conn, log_id=import_id, attempt=attempt)
+        record_audit(
+            conn,
+            ctx,
+            action="import.confirmed",
+            resource_type="import",
+            resource_id=import_id,
+            data={"account_id": account["id"], "from_status": log["status"], "attempt": attempt,
+                  "mapping": mapping is not None},
+        )  # fmt: skip
+    # Committed first: the record is in_progress for this attempt only, so a second or a
+    # concurrent confirm is a 409 and the attempt's own claim makes its rows count once.
+    # The import runs here, in the request; the record is final when the response leaves.
+    processing.confirm_object(
+        log_id=import_id, user_id=user_id, account_id=account["id"], key=log["file_key"], attempt=attempt
+    )
+    return get_import(user_id=user_id, import_id=import_id)
 
 
 def get_import(*, user_id: UUID, import_id: UUID) -> ImportOut:

@@ -1,6 +1,9 @@
 """Valid rows on their way into the database: written to local disk in PostgreSQL's COPY
 text format while the file is parsed (nothing is written to the database until the
-whole file is known to be good), then streamed into a temporary table in one COPY."""
+whole file is known to be good), then streamed into a temporary table in one COPY.
+
+Rows are keyed by their order in the file (`seq`), not by `line`: one line can hold many
+transactions (an OFX statement written on a single line) and `line` is only for messages."""
 
 import contextlib
 import os
@@ -11,6 +14,7 @@ from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.imports.statement import StatementRow
 
 STAGING_COLUMNS = (
+    "seq",
     "line",
     "transaction_date",
     "posted_date",
@@ -22,6 +26,7 @@ STAGING_COLUMNS = (
     "category_hint",
     "keyword_slot",
     "merchant_key",
+    "status",
 )
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -48,6 +53,7 @@ class RowSpool:
         if self.last_date is None or day > self.last_date:
             self.last_date = day
         fields = (
+            self.count,
             row.line,
             day.isoformat(),
             row.posted_date.isoformat() if row.posted_date else None,
@@ -59,6 +65,7 @@ class RowSpool:
             row.category_hint,
             keyword_slot(row.description, row.merchant),
             merchant_key(row.merchant or row.description),
+            "pending" if row.status == "pending" else "posted",
         )
         self._out.write("\t".join(_field(v) for v in fields) + "\n")
 

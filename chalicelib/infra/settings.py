@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     import_max_listed_errors: int = Field(default=10_000, ge=1)
     import_upload_expires_seconds: int = Field(default=900, ge=60)
+    # An import in_progress this long is failed by the import-sweep job (the Lambda's own
+    # limit is 15 minutes, so nothing still running is that old).
+    import_stale_minutes: int = Field(default=15, ge=1)
 
     # Auth: sessions (and so refresh tokens) live this long from sign-in; rotation does not extend them.
     session_ttl_days: int = Field(default=30, ge=1)

@@ -13,6 +13,7 @@ from tests.imports.conftest import fixture_bytes
 IMPORT_KEYS = {
     "id", "account_id", "status", "sync_type", "file_key", "transactions_added", "transactions_updated",
     "transactions_deleted", "duplicates_skipped", "started_at", "completed_at", "error_message", "errors",
+    "error_code", "layout", "skipped", "warnings", "candidates", "preview_rows",
 }  # fmt: skip
 
 
