@@ -31,22 +31,26 @@ ROLES = (
 )
 _ALIASES: dict[str, tuple[str, ...]] = {
     "date": (
+        "дата", "дата операции", "дата совершения операции", "дата транзакции",
         "date", "transaction date", "trans date", "txn date", "booking date", "buchungstag", "buchung",
         "buchungsdatum", "datum", "date operation", "date de l operation", "date d operation", "fecha",
         "fecha operacion", "data", "data operazione", "transaktionsdatum", "started date", "boekdatum",
         "date of transaction", "transaction posted date",
     ),
     "posted_date": (
+        "дата обработки", "дата обработки операции", "дата списания", "дата проводки",
         "post date", "posted date", "posting date", "valuta", "valutadatum", "value date", "date valeur",
         "date de valeur", "wertstellung", "fecha valor", "data valuta", "rentedatum", "settlement date",
         "completed date",
     ),
     "description": (
+        "описание", "описание операции", "основание", "назначение платежа", "содержание операции",
         "description", "transaction description", "narrative", "verwendungszweck", "libelle", "libelle operation",
         "libelle de l operation", "omschrijving", "naam omschrijving", "concepto", "descripcion", "descrizione",
         "text", "purpose", "transaction details", "particulars", "bezeichnung", "vorgang", "dettagli",
     ),
     "payee": (
+        "получатель", "контрагент",
         "payee", "name", "merchant", "merchant name", "counterparty", "beguenstigter zahlungspflichtiger",
         "begunstigter zahlungspflichtiger", "auftraggeber empfanger", "auftraggeber empfaenger", "empfanger",
         "zahlungsempfanger", "zahlungspflichtige", "beneficiary", "beneficiaire", "tegenpartij", "naam",
@@ -57,14 +61,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "comment", "remarks", "umsatztyp",
     ),
     "amount": (
+        "сумма", "сумма в валюте счета", "сумма пересчитанная в валюту счета", "сумма в рублях",
         "amount", "betrag", "montant", "bedrag", "importe", "importo", "transaction amount", "umsatz", "value",
         "sum", "belopp", "kwota",
     ),
     "debit": (
+        "расход", "списание", "списания", "дебет",
         "debit", "debit amount", "debits", "withdrawal", "withdrawals", "withdrawal amount", "money out",
         "paid out", "soll", "ausgang", "ausgaben", "debet", "cargo", "addebiti", "uscite",
     ),
     "credit": (
+        "приход", "поступление", "поступления", "кредит",
         "credit", "credit amount", "credits", "deposit", "deposits", "deposit amount", "money in", "paid in",
         "haben", "eingang", "einnahmen", "abono", "accrediti", "entrate",
     ),
@@ -76,19 +83,27 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     # Text about the kind of transaction: the description of a row that has none, and a
     # debit/credit indicator when its values are only those words.
     "type": ("details", "type", "transaction type", "trans type", "buchungsart", "typ", "type operation", "tipo"),
-    "status": ("status", "state", "transaction status", "booking status", "buchungsstatus", "statut", "estado"),
-    "category": ("category", "kategorie", "categorie", "categoria", "subcategory", "kategori", "rubrik"),
+    "status": (
+        "статус", "status", "state", "transaction status", "booking status", "buchungsstatus", "statut", "estado"),
+    "category": (
+        "категория", "category", "kategorie", "categorie", "categoria", "subcategory", "kategori", "rubrik"),
     "reference": (
+        "код авторизации", "номер документа",
         "reference", "ref", "transaction id", "id", "fitid", "reference number", "referenz", "kundenreferenz",
         "kundenreferenz end to end", "transaction reference", "transaction number", "bank reference",
     ),
     "balance": (
+        "остаток", "баланс",
         "balance", "running bal", "running balance", "saldo", "solde", "kontostand", "available balance",
         "balance after", "saldo nach buchung", "new balance", "ledger balance", "account balance", "bal",
         "saldo dopo", "solde apres", "closing balance",
     ),
-    "currency": ("currency", "wahrung", "waehrung", "devise", "moneda", "valuta"),
+    "currency": (
+        "валюта счета", "currency", "wahrung", "waehrung", "devise", "moneda", "valuta"),
 }  # fmt: skip
+# Headers that begin like an alias but name another currency's figure: never that role.
+_NOT_ROLES = {"сумма операции", "сумма в валюте операции", "валюта операции", "amount in original currency"}
+_IGNORED: set[str] = set()
 DIRECTION_WORDS = {
     "af": -1, "bij": 1, "debit": -1, "credit": 1, "dr": -1, "cr": 1, "d": -1, "c": 1, "db": -1, "s": -1, "h": 1,
     "soll": -1, "haben": 1, "+": 1, "-": -1, "dbit": -1, "crdt": 1, "withdrawal": -1, "deposit": 1,
@@ -105,8 +120,10 @@ SAMPLE_LINES = 60
 
 
 def normalize_header(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+    # Accents folded away (Libellé, Begünstigter), letters of other scripts kept (Сумма).
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[\W_]+", " ", folded).split())
 
 
 def role_of(header: str) -> str | None:
@@ -447,10 +464,19 @@ def _verify(columns: dict[str, int], records: list[list[str]]) -> dict[str, int]
 
 
 def _header_columns(header: list[str]) -> dict[str, int]:
+    """Roles by header name: a name that is an alias outright wins over one that only
+    starts with an alias ("Сумма в валюте счета" over "Сумма в валюте операции")."""
     columns: dict[str, int] = {}
+    exact = {alias: role for role, aliases in _ALIASES.items() for alias in aliases}
     for i, name in enumerate(header):
+        role = exact.get(normalize_header(name))
+        if role and role not in columns and role not in _IGNORED:
+            columns[role] = i
+    for i, name in enumerate(header):
+        if i in columns.values() or normalize_header(name) in _NOT_ROLES:
+            continue
         role = role_of(name)
-        if role and role not in columns:
+        if role and role not in columns and role not in _IGNORED:
             columns[role] = i
     return columns
 

@@ -35,10 +35,13 @@ _SUMMARY = re.compile(
 )
 _PENDING = re.compile(
     r"(?i)^\s*(pending|vorgemerkt|vorgemerkte umsätze|in bearbeitung|en attente|en cours|in behandeling|"
-    r"pendiente|in sospeso|not yet posted|authori[sz]ed|authori[sz]ation)\s*$"
+    r"pendiente|in sospeso|not yet posted|authori[sz]ed|authori[sz]ation|в обработке|обрабатывается|"
+    r"заблокировано|холд)\s*$"
 )
 _POSTED = re.compile(r"(?i)^\s*(posted|booked|cleared|settled|completed|gebucht|comptabilise|geboekt|contabilizado)")
 _DISTINCT_DATES = 50_000
+# Codes banks still print for a currency whose ISO code changed.
+_CURRENCY_ALIASES = {"RUR": "RUB", "РУБ": "RUB", "RUR.": "RUB"}
 
 
 def _records(text: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -257,7 +260,7 @@ class CsvStatement:
             except ValueError as exc:
                 problems.append(str(exc))
         amount = self._money(record, problems)
-        currency = self._cell(record, "currency").upper()
+        currency = _CURRENCY_ALIASES.get(self._cell(record, "currency").upper(), self._cell(record, "currency").upper())
         if currency and currency != self.currency:
             problems.append(f"currency {currency} is not the account's currency {self.currency}")
         payee = self._cell(record, "payee")

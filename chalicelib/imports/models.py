@@ -14,6 +14,9 @@ ImportStatus = Literal["pending", "in_progress", "preview", "completed", "failed
 ColumnRef = Annotated[str, Field(min_length=1, max_length=100)] | Annotated[int, Field(ge=1, le=500)]
 
 
+_MONEY_FIELDS = {"amount", "debit", "credit", "direction", "invert_sign", "delimiter", "decimal_separator"}
+
+
 class ColumnMapping(RequestModel):
     """Where an unusual CSV layout keeps what, and which statement of a file that holds
     several is the account's; saved for the account and used for its next files."""
@@ -50,11 +53,14 @@ class ColumnMapping(RequestModel):
         csv_fields = self.model_fields_set - {"account"}
         if self.account is not None and not csv_fields:
             return self
-        if self.date is None:
-            raise ValueError("a mapping needs the date column")
-        if self.amount is None and self.debit is None and self.credit is None:
+        money = self.amount is not None or self.debit is not None or self.credit is not None
+        if not money:
             raise ValueError("a mapping needs the amount column, or debit and credit columns")
-        if self.description is None and self.payee is None and self.memo is None:
+        # Naming only the money (what a mapping_required answer asks for) keeps the rest of
+        # the layout as detected; a mapping that names the date describes the whole layout.
+        if self.date is None and csv_fields - _MONEY_FIELDS:
+            raise ValueError("a mapping that names other columns than the money needs the date column")
+        if self.date is not None and self.description is None and self.payee is None and self.memo is None:
             raise ValueError("a mapping needs a description, payee or memo column")
         return self
 

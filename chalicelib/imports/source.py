@@ -7,6 +7,7 @@ than imported as mojibake."""
 import contextlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,6 +125,10 @@ def _encoding(statement: StatementFile) -> str:
             [LineError(n, "not valid UTF-8 (the rest of the file is UTF-8)") for n in bad_lines],
         )
     with statement.open_binary() as f:
+        head = f.read(CHUNK)
+        if _cyrillic(head):
+            return "cp1251"
+        f.seek(0)
         try:
             for chunk in iter(lambda: f.read(CHUNK), b""):
                 chunk.decode("cp1252")
@@ -131,3 +136,17 @@ def _encoding(statement: StatementFile) -> str:
             # The five bytes cp1252 leaves undefined: Latin-1 reads every byte.
             return "latin-1"
     return "cp1252"
+
+
+_HIGH_RUN = re.compile(rb"[\xc0-\xff]{3,}")
+
+
+def _cyrillic(data: bytes) -> bool:
+    """Windows-1251 (Russian, Ukrainian, Bulgarian banks) rather than 1252: its words are
+    runs of bytes above 0xC0, where a Western file has a lone accented letter among ASCII
+    ones ("Müller", "Crêperie")."""
+    high = sum(1 for b in data if b >= 0x80)
+    if high < 20:
+        return False
+    in_runs = sum(len(m) for m in _HIGH_RUN.findall(data))
+    return in_runs >= high * 0.6
