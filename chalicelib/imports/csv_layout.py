@@ -233,7 +233,7 @@ def _run_start(records: list[list[str]]) -> tuple[int, int, int]:
     while i >= 0 and (_is_blank(records[i]) or fits(i)):
         if not _is_blank(records[i]):
             start = i
-            if any(role_of(c) for c in records[i]):
+            if any(role_of(c) for c in records[i]) and not any(_looks_like_data(c) for c in records[i]):
                 break
         i -= 1
     # A dated amount above the table's first row, on a longer record (free text with an

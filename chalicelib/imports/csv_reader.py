@@ -23,14 +23,14 @@ from chalicelib.imports.values import ORDER_LABELS, DateEvidence, date_shape, pa
 # pradžiai"); the weaker words ("Total", "Balance", "Umsatz") only on a row that is
 # nothing but the word, or lacks a date or money: "TOTAL WINE & MORE" is a shop.
 _BALANCE_ROW = re.compile(
-    r"(?i)^\s*((opening|closing|beginning|ending|starting|previous|final|initial|statement)\s+balance|"
+    r"(?i)^\W*((opening|closing|beginning|ending|starting|previous|final|initial|statement)\s+balance|"
     r"balance\s+(brought|carried|b/f|c/f)|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|beginsaldo|"
     r"eindsaldo|saldo (iniziale|finale|anterior|inicial|final|precedente|początkowe|poczatkowe|końcowe|koncowe)|"
     r"solde (initial|final|precedent|précédent)|likutis|apyvarta)\b"
 )
 _SUMMARY = re.compile(
     r"(?i)(\b(opening|closing|beginning|ending|starting|previous|new|final|initial|available|current|ledger|"
-    r"statement)\s+balance\b|\bbalance\s+(brought|carried|b/f|c/f)|^\s*(total|totals|sum|summe|gesamt|somme|"
+    r"statement)\s+balance\b|\bbalance\s+(brought|carried|b/f|c/f)|^\W*(total|totals|sum|summe|gesamt|somme|"
     r"totaal|turnover|umsatz|umsätze|saldo|solde|kontostand|balance|kokku)\b)"
 )
 _PENDING = re.compile(
@@ -264,7 +264,7 @@ class CsvStatement:
         if currency and currency != self.currency:
             problems.append(f"currency {currency} is not the account's currency {self.currency}")
         payee = self._cell(record, "payee")
-        return finish_row(
+        row = finish_row(
             line,
             problems,
             transaction_date=transaction_date,
@@ -278,6 +278,7 @@ class CsvStatement:
             status=status,
             fallbacks=(self._cell(record, "reference"), self._cell(record, "type")),
         )
+        return Skipped(line, "zero amount: no money moves") if row is None else row
 
     def _money(self, record: list[str], problems: list[str]) -> Decimal | None:
         decision = self.money

@@ -71,9 +71,9 @@ def test_someone_elses_account_is_not_found_and_a_viewers_is_forbidden(client, c
         {"filename": "dir/a.csv"},
         {"filename": "a.csv", "format": "xlsx"},
         {"filename": "a.csv", "surprise": 1},
-        {"filename": "a.csv", "mapping": {"amount": "Betrag"}},
+        {"filename": "a.csv", "mapping": {"description": "Text"}},
     ],
-    ids=["no-account", "dotdot", "slash", "format", "extra-field", "mapping-without-date"],
+    ids=["no-account", "dotdot", "slash", "format", "extra-field", "mapping-without-money"],
 )
 def test_invalid_requests_are_400(client, owner, checking, body):
     if "filename" in body and body != {"filename": "a.csv"}:
