@@ -35,9 +35,7 @@ def _account(conn, owner, entry):
         opening_balance=OPENING.get(entry.get("account_type"), "0.00"),
     )
     if entry.get("account_id"):
-        conn.execute(
-            "UPDATE accounts SET account_number_last4 = %s WHERE id = %s", (entry["account_id"][-4:], account)
-        )
+        conn.execute("UPDATE accounts SET account_number_last4 = %s WHERE id = %s", (entry["account_id"][-4:], account))
     return account
 
 
