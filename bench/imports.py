@@ -207,13 +207,16 @@ def _run(args, db, storage) -> None:
     # down several times, so it is kept out of the timed run).
     from chalicelib.imports import source
     from chalicelib.imports.staging import RowSpool
+    from chalicelib.imports.statement import StatementRow
     from chalicelib.imports.statement_readers import read_statement
 
     tracemalloc.start()
     with source.fetched(key, size=len(data), max_bytes=50 * 1024 * 1024) as statement, RowSpool() as spool:
         source.inspect_content(statement, format=None)
-        for row in read_statement(statement, mapping=None, currency="USD").rows():
-            spool.add(row)
+        account = {"id": None, "type": "checking", "currency": "USD", "account_number_masked": None}
+        for row in read_statement(statement, mapping=None, account=account).rows():
+            if isinstance(row, StatementRow):
+                spool.add(row)
     _, heap_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
