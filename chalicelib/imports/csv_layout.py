@@ -31,6 +31,8 @@ ROLES = (
 )
 _ALIASES: dict[str, tuple[str, ...]] = {
     "date": (
+        "data operacji", "data transakcji", "data lancamento", "data movimento", "dato", "bokforingsdag", "paivamaara",
+        "kirjauspaiva", "datum transakce", "datum zauctovani",
         "дата", "дата операции", "дата совершения операции", "дата транзакции",
         "date", "transaction date", "trans date", "txn date", "booking date", "buchungstag", "buchung",
         "buchungsdatum", "datum", "date operation", "date de l operation", "date d operation", "fecha",
@@ -44,12 +46,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "completed date",
     ),
     "description": (
+        "descricao", "historico", "opis", "opis operacji", "tytul", "tekst", "beskrivelse", "selite", "popis", "zprava",
+        "meddelande", "rubrik",
         "описание", "описание операции", "основание", "назначение платежа", "содержание операции",
         "description", "transaction description", "narrative", "verwendungszweck", "libelle", "libelle operation",
         "libelle de l operation", "omschrijving", "naam omschrijving", "concepto", "descripcion", "descrizione",
         "text", "purpose", "transaction details", "particulars", "bezeichnung", "vorgang", "dettagli",
     ),
     "payee": (
+        "nadawca odbiorca", "kontrahent", "mottaker", "modtager", "saaja maksaja", "protistrana",
         "получатель", "контрагент",
         "payee", "name", "merchant", "merchant name", "counterparty", "beguenstigter zahlungspflichtiger",
         "begunstigter zahlungspflichtiger", "auftraggeber empfanger", "auftraggeber empfaenger", "empfanger",
@@ -61,6 +66,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "comment", "remarks", "umsatztyp",
     ),
     "amount": (
+        "valor", "kwota operacji", "castka", "beløp", "beløb", "maara", "summa", "iznos", "osszeg",
         "сумма", "сумма в валюте счета", "сумма пересчитанная в валюту счета", "сумма в рублях",
         "amount", "betrag", "montant", "bedrag", "importe", "importo", "transaction amount", "umsatz", "value",
         "sum", "belopp", "kwota",
@@ -93,6 +99,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "kundenreferenz end to end", "transaction reference", "transaction number", "bank reference",
     ),
     "balance": (
+        "saldo po operacji", "zustatek", "saldo disponivel",
         "остаток", "баланс",
         "balance", "running bal", "running balance", "saldo", "solde", "kontostand", "available balance",
         "balance after", "saldo nach buchung", "new balance", "ledger balance", "account balance", "bal",

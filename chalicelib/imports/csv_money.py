@@ -284,6 +284,25 @@ class MoneyLearner:
                      "mapping": {"amount": _ref(header, rule.amount), "invert_sign": True}},
                 ],
             )  # fmt: skip
+        if (
+            ev.positive >= 2
+            and not ev.negative
+            and not marked_debit
+            and self.account_type not in ("savings", "investment")
+        ):
+            # Every amount positive on a current account, with nothing that marks a debit:
+            # either a file of deposits only or one whose spending sign is lost (a "Type"
+            # column of DEB/FPO codes). Not guessed.
+            raise MappingRequired(
+                "Every amount in this file is positive and nothing in it marks money going out; confirm the import "
+                "with a mapping (invert_sign: true if they are spending, or a direction column)",
+                [
+                    {"role": "sign", "column": rule.label(header), "meaning": "all money in",
+                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": False}},
+                    {"role": "sign", "column": rule.label(header), "meaning": "all money out",
+                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": True}},
+                ],
+            )  # fmt: skip
         return MoneyDecision(rule, 1, False, "signed", False, rule.because)
 
 
