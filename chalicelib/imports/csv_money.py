@@ -171,8 +171,9 @@ class MoneyLearner:
             elif value < 0:
                 ev.negative += 1
                 ev.payments_negative += payment
-            for walk in ev.walks:
-                walk.add(line, value, marker, balance)
+            if self.balance is not None:
+                for walk in ev.walks:
+                    walk.add(line, value, marker, balance)
 
     # --- the decision -------------------------------------------------------------
 
