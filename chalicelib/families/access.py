@@ -85,6 +85,14 @@ class Access:
             families=sql.Literal(self.family_ids),
         )
 
+    def category_visible(self, alias: str) -> sql.Composed:
+        """SQL condition: categories of `alias` whose name the caller may read (the defaults,
+        their own, their families'). Every join that fetches a category's name for a
+        caller goes through it: a row the caller sees may carry a category they may not."""
+        return sql.SQL("({alias}.is_default OR {visible})").format(
+            alias=sql.Identifier(alias), visible=self.visible(alias)
+        )
+
     def visible_parts(self, alias: str | None = None, *, family_id: UUID | None = None) -> list[sql.Composed]:
         """`visible()` split into disjoint conditions (own personal rows, then one per family)
         whose OR is `visible()`: a large list query runs one ordered index scan per part and

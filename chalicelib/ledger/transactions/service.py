@@ -69,6 +69,15 @@ def _check_category(conn: psycopg.Connection, access: Access, category_id: UUID,
         raise ValidationFailed.field("category_id", "a family account takes default or family categories only")
 
 
+def _category_fits(conn: psycopg.Connection, access: Access, category_id: UUID, account: dict[str, Any]) -> bool:
+    """The same rule for a suggested category as for a chosen one (a misfit is left out, not an error)."""
+    try:
+        _check_category(conn, access, category_id, account)
+    except (NotFound, ValidationFailed):
+        return False
+    return True
+
+
 def _check_consistency(row: dict[str, Any], account: dict[str, Any]) -> None:
     if row["currency"] != account["currency"]:
         raise ValidationFailed.field("currency", f"must be the account's currency ({account['currency']})")
@@ -124,7 +133,7 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
                 description=row["description"],
                 merchant=row["merchant"],
             )
-            if suggestion is not None:
+            if suggestion is not None and _category_fits(conn, access, suggestion.category_id, account):
                 row.update(
                     category_id=suggestion.category_id,
                     categorization_source=suggestion.source,
