@@ -170,3 +170,33 @@ def change_password(ctx: RequestContext, *, current_password: str, new_password:
             data={"sessions_revoked": revoked},
         )
         notify_security(conn, user_id=user["id"], event="password_changed")
+
+
+def confirm_identity(ctx: RequestContext, *, password: str | None, totp_code: str | None, purpose: str) -> None:
+    """Re-check the caller's password (and second factor when on) before an irreversible act; 401 otherwise."""
+    with db.transaction() as conn:
+        user = repo.credentials_by_id(conn, user_id=ctx.user_id)
+    if user is None:
+        raise Unauthorized("This session has been signed out", code="token_revoked")
+    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(ctx)) as limited:
+        # A missing password costs one verification too: the answer takes the same time.
+        if not verify_password(user["password_hash"] if password else None, password or ""):
+            failure, message = "invalid_credentials", "The password is not correct"
+        elif user["two_factor_enabled"] and not (totp_code and totp_code.strip()):
+            failure, message = "totp_required", "A two-factor code is required"
+        elif user["two_factor_enabled"]:
+            with db.transaction() as conn:
+                # Locked again: the code's step is claimed against the current row.
+                locked = repo.credentials_by_id(conn, user_id=ctx.user_id)
+                factor = locked and verify_second_factor(conn, user=locked, code=totp_code)
+            failure, message = (None, None) if factor else ("invalid_credentials", "The two-factor code is not valid")
+        else:
+            failure, message = None, None
+        if failure is None:
+            return
+        with db.transaction() as conn:
+            audit(conn, ctx, "auth.reauthenticate", user_id=user["id"], resource_type="user",
+                  resource_id=user["id"], data={"purpose": purpose}, success=False, error=failure)  # fmt: skip
+        if failure == "invalid_credentials":
+            limited.failed()
+        raise Unauthorized(message, code=failure)
