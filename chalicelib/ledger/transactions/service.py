@@ -6,8 +6,9 @@ account it is owned by the account's owner. Balances are the database's job (sta
 triggers); every write here first locks the accounts it touches, in id order, so
 concurrent writers queue instead of deadlocking.
 
-Status moves: pending -> posted | cancelled | disputed; posted -> disputed | cancelled;
-disputed -> posted | cancelled; cancelled is final (book a new transaction instead).
+Status may change in any direction (API.md): a cancelled transaction set back to
+pending or posted is a user undoing a mistake, and counts in the balance again (the
+balance trigger counts every row that is not cancelled, whatever it was before).
 categorization_source: a category chosen by a person is "manual"; a PATCH that sets
 category_id on an "ml" or "plaid" categorization records "user_correction" (and drops
 the confidence)."""
@@ -31,12 +32,6 @@ from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
 from chalicelib.search import outbox
 
-TRANSITIONS = {
-    "pending": {"posted", "cancelled", "disputed"},
-    "posted": {"disputed", "cancelled"},
-    "disputed": {"posted", "cancelled"},
-    "cancelled": set(),
-}
 NOT_NULL = ("account_id", "amount", "description", "transaction_date", "status", "currency")
 
 
@@ -176,7 +171,6 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             changes["family_id"] = account["family_id"]
             if account["family_id"] is None:
                 changes["user_id"] = account["user_id"]
-        _apply_status(before["status"], changes)
         category_id = changes.get("category_id", before["category_id"])
         if category_id is not None and ("category_id" in changes or "account_id" in changes):
             _check_category(conn, access, category_id, account)
@@ -198,12 +192,6 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
         return out
-
-
-def _apply_status(current: str, changes: dict[str, Any]) -> None:
-    new = changes.get("status", current)
-    if new != current and new not in TRANSITIONS[current]:
-        raise Conflict(f"A {current} transaction cannot become {new}")
 
 
 def _apply_categorization_source(before: dict[str, Any], changes: dict[str, Any]) -> None:
