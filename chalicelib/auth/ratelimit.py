@@ -66,6 +66,10 @@ def password_reset_limit() -> Limit:
     return Limit("reset_account", get_settings().password_reset_requests_per_account_per_hour, 3600)
 
 
+def password_reset_ip_limit() -> Limit:
+    return Limit("reset_ip", get_settings().password_reset_requests_per_ip_per_hour, 3600)
+
+
 def api_user_limit() -> Limit:
     return Limit("api_user", get_settings().api_requests_per_user_per_minute, 60)
 

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     login_lockout_max_seconds: int = Field(default=3600, ge=1)
     registrations_per_ip_per_minute: int = Field(default=60, ge=1)
     password_reset_requests_per_account_per_hour: int = Field(default=5, ge=1)
+    password_reset_requests_per_ip_per_hour: int = Field(default=20, ge=1)
+    # Every reset request is answered no sooner than this after it arrived, account or not.
+    password_reset_answer_ms: int = Field(default=350, ge=0)
     api_requests_per_user_per_minute: int = Field(default=600, ge=1)
     # Email delivery: "log" writes the message (with its link) to the log; "ses" sends with Amazon SES.
     email_delivery: str = Field(default="log", pattern="^(log|ses)$")
