@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     import_max_listed_errors: int = Field(default=10_000, ge=1)
     import_upload_expires_seconds: int = Field(default=900, ge=60)
+    # Who may write a statement file that gets imported (issue 16, chalicelib/imports/uploaders.py):
+    # the principal the app's presigned uploads appear as in event records (unset: the
+    # storage access key, which is what MinIO reports), operator principals (comma-separated),
+    # and the role whose sessions POST /imports/credentials hands to sync tools.
+    import_app_principal: str | None = None
+    import_operator_principals: str = ""
+    import_drop_role_arn: str = "arn:aws:iam::000000000000:role/fiscaflow-import-drop"
+    import_drop_credentials_seconds: int = Field(default=3600, ge=900, le=43200)
+    # STS endpoint (moto and MinIO serve it beside S3); empty in AWS: the regional default.
+    sts_endpoint_url: str | None = "http://127.0.0.1:9000"
 
     # Auth: sessions (and so refresh tokens) live this long from sign-in; rotation does not extend them.
     session_ttl_days: int = Field(default=30, ge=1)
@@ -116,6 +126,14 @@ class Settings(BaseSettings):
                 f"EMAIL_DELIVERY=log is for local use; stage {self.stage!r} needs a real delivery (EMAIL_DELIVERY=ses)"
             )
         return self
+
+    @property
+    def import_app_principal_id(self) -> str:
+        return self.import_app_principal or self.s3_access_key
+
+    @property
+    def import_operator_principal_ids(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.import_operator_principals.split(",") if p.strip())
 
     @property
     def elasticsearch_configured(self) -> bool:
