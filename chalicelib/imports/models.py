@@ -53,6 +53,10 @@ class ImportCreate(RequestModel):
     filename: str = Field(min_length=1, max_length=255)
     format: ImportFormat | None = None
     mapping: ColumnMapping | None = None
+    # Signed into the upload URL when given (issue 16): storage that checks signatures then
+    # refuses an upload of another type or length. `size` is at most IMPORT_MAX_BYTES.
+    content_type: str | None = Field(default=None, min_length=3, max_length=100, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    size: int | None = Field(default=None, ge=1)
 
     @field_validator("filename")
     @classmethod

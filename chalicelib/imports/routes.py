@@ -20,6 +20,8 @@ def create_import(ctx: RequestContext, body: ImportCreate):
         filename=body.filename,
         format=body.format,
         mapping=body.mapping,
+        content_type=body.content_type,
+        size=body.size,
     )
 
 

@@ -4,7 +4,7 @@ from uuid import UUID, uuid4
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import cursors, repo
 from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
@@ -24,8 +24,13 @@ def request_import(
     filename: str,
     format: str | None,
     mapping: ColumnMapping | None,
+    content_type: str | None = None,
+    size: int | None = None,
 ) -> ImportUpload:
     """Record a pending import and hand out a presigned PUT for its file."""
+    max_bytes = get_settings().import_max_bytes
+    if size is not None and size > max_bytes:
+        raise ValidationFailed.field("size", f"must be at most {max_bytes} bytes")
     import_id = uuid4()
     key = object_key(user_id=user_id, account_id=account_id, import_id=import_id, filename=filename)
     with db.transaction() as conn:
@@ -59,7 +64,10 @@ def request_import(
         )
     expires = get_settings().import_upload_expires_seconds
     return ImportUpload(
-        import_id=import_id, upload_url=storage.presigned_put(key, expires_seconds=expires), key=key, expires_in=expires
+        import_id=import_id,
+        upload_url=storage.presigned_put(key, expires_seconds=expires, content_type=content_type, content_length=size),
+        key=key,
+        expires_in=expires,
     )
 
 

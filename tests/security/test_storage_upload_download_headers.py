@@ -50,3 +50,27 @@ def test_downloads_answer_with_the_stored_type_inline_only_for_images_and_pdf(se
     with urllib.request.urlopen(storage.presigned_get("exports/u/e/transactions.csv")) as csv:
         assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"
         assert csv.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_a_statement_upload_url_signs_the_declared_type_and_size_within_the_import_limit(client, conn, make_user):
+    from chalicelib.infra.settings import get_settings
+
+    user = make_user()
+    account = str(make_account(conn, user["id"]))
+
+    def ask(**extra):
+        body = {"account_id": account, "filename": "nov.csv", **extra}
+        return client.http.post("/imports", headers=user["headers"], body=json.dumps(body))
+
+    signed = json.loads(ask(content_type="text/csv", size=1234).body)
+    plain = json.loads(ask().body)
+    too_big = ask(size=get_settings().import_max_bytes + 1)
+
+    assert _signed_headers(signed["upload_url"]) == {"content-length", "content-type", "host"}
+    assert _signed_headers(plain["upload_url"]) == {"host"}
+    assert too_big.status_code == 400 and json.loads(too_big.body)["error"]["details"][0]["field"] == "size"
+    put = urllib.request.Request(
+        signed["upload_url"], data=b"x" * 1234, method="PUT", headers={"Content-Type": "text/csv"}
+    )
+    with urllib.request.urlopen(put) as r:  # the URL works for the declared upload
+        assert r.status == 200
