@@ -130,3 +130,25 @@ def test_migration_1001_uncategorizes_family_rows_with_a_foreign_category(conn, 
 
     rows = {r["id"]: r["category_id"] for r in conn.execute("SELECT id, category_id FROM transactions")}
     assert rows == {bad: None, fine: coffee, personal: secret}
+
+
+def test_an_export_by_the_owner_leaves_a_category_they_may_not_see_blank(conn, make_user):
+    from datetime import date
+
+    from chalicelib.exports.report_repo import ExportScope, category_paths
+    from chalicelib.families.access import load_access
+
+    owner, member, _, shared = _household(conn, make_user)
+    secret = _personal_category(conn, member["id"])
+    coffee = default_category(conn, "Coffee Shops", "Food & Dining")
+    make_transaction(conn, member["id"], shared, "-4.00", category_id=secret, day=date(2026, 11, 2))
+    make_transaction(conn, member["id"], shared, "-3.00", category_id=coffee, day=date(2026, 11, 3))
+
+    def paths_for(user):
+        scope = ExportScope(
+            access=load_access(conn, user["id"]), date_from=date(2026, 11, 1), date_to=date(2026, 11, 30)
+        )
+        return {k: v.path for k, v in category_paths(conn, scope).items()}
+
+    assert paths_for(owner) == {coffee: "Food & Dining > Coffee Shops"}
+    assert paths_for(member)[secret] == SECRET
