@@ -12,6 +12,7 @@ from chalicelib.erasure.routes import routes as erasure_routes
 from chalicelib.exports.routes import routes as export_routes
 from chalicelib.families.routes import routes as family_routes
 from chalicelib.goals.routes import routes as goal_routes
+from chalicelib.imports.drop_routes import routes as import_drop_routes
 from chalicelib.imports.routes import routes as import_routes
 from chalicelib.infra.settings import get_settings
 from chalicelib.insights.routes import routes as insight_routes
@@ -43,6 +44,7 @@ app.register_blueprint(insight_routes.blueprint)
 app.register_blueprint(dashboard_routes.blueprint)
 app.register_blueprint(search_routes.blueprint)
 app.register_blueprint(analytics_routes.blueprint)
+app.register_blueprint(import_drop_routes.blueprint)
 app.register_blueprint(import_routes.blueprint)
 app.register_blueprint(categorization_routes.blueprint)
 
@@ -99,6 +101,10 @@ def export_requested(event):
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="imports/", events=["s3:ObjectCreated:*"])
 def statement_uploaded(event):
     from chalicelib.imports.processing import import_object
+    from chalicelib.imports.uploaders import principal_of
 
-    obj = event.to_dict()["Records"][0]["s3"]["object"]  # eTag and size are not on Chalice's S3Event
-    import_object(bucket=event.bucket, key=event.key, etag=obj.get("eTag"), size=obj.get("size"))
+    record = event.to_dict()["Records"][0]
+    obj = record["s3"]["object"]  # eTag, size and the writer are not on Chalice's S3Event
+    import_object(
+        bucket=event.bucket, key=event.key, etag=obj.get("eTag"), size=obj.get("size"), writer=principal_of(record)
+    )

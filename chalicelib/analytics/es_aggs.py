@@ -105,9 +105,9 @@ def spending(conn, access: Access, group_by: str, from_: date, to: date, query) 
         totals[key][1] += row["n"]
     keys = [k for k in totals if k is not None]
     if group_by in ("category", "top_category"):
-        labels = repo.names(conn, "categories", keys)
+        labels = {k: repo.HIDDEN_CATEGORY_LABEL for k in keys} | repo.names(conn, access, "categories", keys)
     elif group_by == "account":
-        labels = repo.names(conn, "accounts", keys)
+        labels = repo.names(conn, access, "accounts", keys)
     else:
         labels = {k: k for k in keys}
     fallback = {"merchant": "No merchant"}.get(group_by, "Uncategorized")

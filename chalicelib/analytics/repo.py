@@ -75,16 +75,22 @@ def scope_conditions(
     return sql.SQL(" AND ").join(conds), params
 
 
-def spending(conn: psycopg.Connection, *, group_by: str, where: sql.Composable, params: dict) -> list[dict]:
+HIDDEN_CATEGORY_LABEL = "Private category"
+
+
+def spending(
+    conn: psycopg.Connection, access: Access, *, group_by: str, where: sql.Composable, params: dict
+) -> list[dict]:
     """[{key, label, amount, count}] of spending per group (unordered)."""
     if group_by in ("category", "top_category"):
         group_col = sql.SQL("c.category_id") if group_by == "category" else sql.SQL("c.root_id")
         final = sql.SQL(
-            """SELECT {g}::text AS key, COALESCE(cat.name, 'Uncategorized') AS label,
+            """SELECT {g}::text AS key,
+                      CASE WHEN {g} IS NULL THEN 'Uncategorized' ELSE COALESCE(cat.name, {hidden}) END AS label,
                       -sum(c.amount) AS amount, sum(c.n)::int AS count
-                 FROM classified c LEFT JOIN categories cat ON cat.id = {g}
+                 FROM classified c LEFT JOIN categories cat ON cat.id = {g} AND {visible}
                 WHERE NOT c.is_income GROUP BY {g}, cat.name"""
-        ).format(g=group_col)
+        ).format(g=group_col, visible=access.category_visible("cat"), hidden=sql.Literal(HIDDEN_CATEGORY_LABEL))
     elif group_by == "account":
         final = sql.SQL(
             """SELECT c.key, a.name AS label, -sum(c.amount) AS amount, sum(c.n)::int AS count
@@ -187,6 +193,10 @@ def category_roots(conn: psycopg.Connection, ids: list[str]) -> tuple[dict[str, 
     return {r["start"]: r["root"] for r in rows}, special["income"], special["transfers"]
 
 
-def names(conn: psycopg.Connection, table: str, ids: list[str]) -> dict[str, str]:
-    query = sql.SQL("SELECT id::text AS id, name FROM {} WHERE id = ANY(%s::uuid[])").format(sql.Identifier(table))
+def names(conn: psycopg.Connection, access: Access, table: str, ids: list[str]) -> dict[str, str]:
+    """Names of the categories or accounts among `ids` that the caller may see."""
+    visible = access.category_visible("x") if table == "categories" else access.visible("x")
+    query = sql.SQL("SELECT x.id::text AS id, x.name FROM {} x WHERE x.id = ANY(%s::uuid[]) AND {}").format(
+        sql.Identifier(table), visible
+    )
     return {r["id"]: r["name"] for r in conn.execute(query, (ids,))}

@@ -76,7 +76,10 @@ def spending(*, user_id: UUID, query: SpendingQuery) -> dict:
             )
             rows, engine = _es_or_none(lambda: _es().spending(conn, access, query.group_by, from_, to, query)), "es"
             if rows is None:
-                rows, engine = repo.spending(conn, group_by=query.group_by, where=where, params=params), "postgres"
+                rows, engine = (
+                    repo.spending(conn, access, group_by=query.group_by, where=where, params=params),
+                    "postgres",
+                )
             if query.group_by == "month":
                 rows.sort(key=lambda r: r["key"])
             else:

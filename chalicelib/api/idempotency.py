@@ -9,7 +9,12 @@ requests race, exactly one takes effect.
 
 A request that fails with a domain error keeps what its completed units of work wrote
 (the audit row of a failed attempt), as it would without the header, and stores no
-record: a retry runs again. Replay copies of sensitive responses are kept encrypted.
+record: a retry runs again.
+
+Every stored reply is encrypted (AES-256-GCM, like the fields at rest): a reply repeats
+what the route returned, and nearly every route returns personal data — PATCH /users/me
+left phone and date of birth in clear here (issue 16). Replies stored in clear before
+that still replay until they expire.
 """
 
 import base64
@@ -29,8 +34,8 @@ _ENCRYPTED = "encrypted_response"
 _CONTEXT = "idempotency_keys.response_body"
 
 
-def _stored_body(body: Any, *, sensitive: bool) -> Any:
-    if body is None or not sensitive:
+def _stored_body(body: Any) -> Any:
+    if body is None:
         return body
     blob = crypto.encrypt(json.dumps(body, separators=(",", ":")), context=_CONTEXT)
     return {_ENCRYPTED: base64.b64encode(blob).decode()}
@@ -61,7 +66,6 @@ def run(
     key: str,
     raw_body: bytes,
     call: Callable[[], tuple[int, Any, dict[str, str]]],
-    sensitive: bool = False,
 ) -> tuple[int, Any, dict[str, str]]:
     _check_key(key)
     fingerprint = request_fingerprint(ctx.method, ctx.path, raw_body)
@@ -87,7 +91,7 @@ def run(
             failure = exc
         else:
             failure = None
-            _store(conn, ctx, key, fingerprint, status, _stored_body(body, sensitive=sensitive))
+            _store(conn, ctx, key, fingerprint, status, _stored_body(body))
     if failure is not None:
         raise failure
     return status, body, headers

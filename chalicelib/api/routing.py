@@ -40,9 +40,6 @@ class RouteSpec:
     query: type[BaseModel] | None
     response: Any
     errors: tuple[int, ...] = field(default=())
-    # Responses that carry secrets shown once (TOTP secret, recovery codes): an
-    # Idempotency-Key replay copy of them is stored encrypted, never in clear.
-    sensitive: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -65,7 +62,6 @@ class ApiBlueprint:
         auth: bool = True,
         summary: str | None = None,
         errors_: tuple[int, ...] = (),
-        sensitive: bool = False,
     ) -> Callable:
         def decorator(view: Callable) -> Callable:
             spec = RouteSpec(
@@ -80,7 +76,6 @@ class ApiBlueprint:
                 query=query,
                 response=response,
                 errors=errors_,
-                sensitive=sensitive,
             )
             ROUTES.append(spec)
             uuid_params = {name for name, p in inspect.signature(view).parameters.items() if p.annotation is uuid.UUID}
@@ -199,7 +194,7 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
 
         key = ctx.headers.get("idempotency-key")
         if spec.auth and spec.method in WRITE_METHODS and key is not None:
-            return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call, sensitive=spec.sensitive))
+            return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call))
         return to_response(*call())
     except DomainError as exc:
         if exc.status >= 500:

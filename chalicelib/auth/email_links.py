@@ -13,6 +13,7 @@ from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import AcceptedOut, EmailVerifiedOut
 from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.session_lifecycle import revoke_other_sessions
+from chalicelib.auth.timing import answer_no_sooner_than
 from chalicelib.auth.twofactor import account_subject
 from chalicelib.errors import ValidationFailed
 from chalicelib.infra import crypto, db
@@ -57,33 +58,36 @@ def verify_email(ctx: RequestContext, *, token: str) -> EmailVerifiedOut:
 
 
 def request_password_reset(ctx: RequestContext, *, email: str) -> AcceptedOut:
-    """Send a reset link if the address has an account; the answer is the same either way."""
+    """Send a reset link if the address has an account; the answer is the same either way, and as fast."""
+    ratelimit.hit(ratelimit.password_reset_ip_limit(), ctx.ip_address or "unknown")
     ratelimit.hit(ratelimit.password_reset_limit(), account_subject(email))
-    minutes = get_settings().password_reset_ttl_minutes
-    with db.transaction() as conn:
-        user = repo.find_credentials(conn, email=email)
-        if user is not None and user["status"] == "active":
-            token = _issue(conn, user_id=user["id"], purpose=RESET, ttl=timedelta(minutes=minutes))
-            link = mailer.link("/reset-password", token)
-            mailer.send_after_commit(
-                mailer.EmailMessage(
-                    to=user["email"],
-                    subject="Reset your FiscaFlow password",
-                    text=(
-                        f"Someone asked to reset your password. The link works once, for {minutes} minutes:\n\n"
-                        f"{link}\n\nIf it was not you, ignore this email; your password stays as it is.\n"
-                    ),
-                    link=link,
+    settings = get_settings()
+    with answer_no_sooner_than(settings.password_reset_answer_ms / 1000, what="password reset request"):
+        minutes = settings.password_reset_ttl_minutes
+        with db.transaction() as conn:
+            user = repo.find_credentials(conn, email=email)
+            if user is not None and user["status"] == "active":
+                token = _issue(conn, user_id=user["id"], purpose=RESET, ttl=timedelta(minutes=minutes))
+                link = mailer.link("/reset-password", token)
+                mailer.send_after_commit(
+                    mailer.EmailMessage(
+                        to=user["email"],
+                        subject="Reset your FiscaFlow password",
+                        text=(
+                            f"Someone asked to reset your password. The link works once, for {minutes} minutes:\n\n"
+                            f"{link}\n\nIf it was not you, ignore this email; your password stays as it is.\n"
+                        ),
+                        link=link,
+                    )
                 )
-            )
-            audit(
-                conn,
-                ctx,
-                "auth.password_reset_requested",
-                user_id=user["id"],
-                resource_type="user",
-                resource_id=user["id"],
-            )
+                audit(
+                    conn,
+                    ctx,
+                    "auth.password_reset_requested",
+                    user_id=user["id"],
+                    resource_type="user",
+                    resource_id=user["id"],
+                )
     return AcceptedOut(message="If an account uses this address, a reset link is on its way.")
 
 

@@ -1,12 +1,13 @@
 """Email delivery behind one small interface: Amazon SES in AWS, the log locally.
 
-Chosen by the `EMAIL_DELIVERY` setting (`log` by default). Messages are sent after the
+Chosen by the `EMAIL_DELIVERY` setting (`log` by default, and only on the local stage). Messages are sent after the
 transaction that created their token commits, so no link points at a token that was
 rolled back; a delivery failure is logged and never undoes the request."""
 
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
@@ -26,12 +27,28 @@ class EmailSender(Protocol):
 
 
 class LogEmailSender:
-    """Local development: the message and its link go to the log instead of a mailbox."""
+    """Local development: who was written to and about what, instead of a mailbox. Never
+    the link or its token: a token read from a log resets a password (issue 16); the token
+    shows only masked, enough to tell two messages apart. Allowed on the local stage only
+    (settings refuse `log` elsewhere)."""
 
     def send(self, message: EmailMessage) -> None:
+        url = urlsplit(message.link)
+        token = parse_qs(url.query).get("token", [""])[0]
         logger.info(
-            "email (local delivery)", extra={"email": message.to, "subject": message.subject, "link": message.link}
+            "email (local delivery)",
+            extra={
+                "email": message.to,
+                "subject": message.subject,
+                "page": url.path,
+                "token_masked": masked_token(token),
+            },
         )
+
+
+def masked_token(token: str) -> str:
+    """The first four characters and the length: recognisable, worthless to anyone reading it."""
+    return f"{token[:4]}…({len(token)} chars)" if token else ""
 
 
 class SesEmailSender:

@@ -9,20 +9,26 @@ counter costs one INCR round trip and two small keys per subject, and stays with
 limit at the boundary; its only error is assuming the previous window's events were
 spread evenly.
 
-Refused requests count too: a client that ignores Retry-After stays refused.
+Two kinds of limit. Request limits (`hit`: registration, reset requests, the API) count
+every request, refused ones too: a client that ignores Retry-After stays refused.
+Failure limits (`reserve`: sign-in and every other password or code check) reserve the
+attempt atomically *before* the secret is checked and give it back when the check
+passes; checking first and counting after let ten simultaneous guesses all be checked
+under a limit of five. A refused attempt is not counted (the lockout already holds it).
 
 Redis down: the same limits are enforced by an in-process store (each process then
 counts only what it sees — never "no limit"), and a warning is logged."""
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from types import TracebackType
+from typing import TypeVar
 
 import redis
 
+from chalicelib.auth.limit_store import MemoryStore, RedisStore, Store
 from chalicelib.errors import RateLimited
 from chalicelib.infra import cache
 from chalicelib.infra.logging import logger
@@ -60,103 +66,27 @@ def password_reset_limit() -> Limit:
     return Limit("reset_account", get_settings().password_reset_requests_per_account_per_hour, 3600)
 
 
+def password_reset_ip_limit() -> Limit:
+    return Limit("reset_ip", get_settings().password_reset_requests_per_ip_per_hour, 3600)
+
+
 def api_user_limit() -> Limit:
     return Limit("api_user", get_settings().api_requests_per_user_per_minute, 60)
 
 
-class _Store(Protocol):
-    def incr(self, key: str, ttl: int) -> int: ...
-    def get_many(self, keys: list[str]) -> list[str | None]: ...
-    def set(self, key: str, value: str, ttl: int) -> None: ...
-    def delete(self, keys: list[str]) -> None: ...
-
-
-class _RedisStore:
-    def __init__(self, client: redis.Redis):
-        self.client = client
-
-    def incr(self, key: str, ttl: int) -> int:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, ttl)
-        return int(pipe.execute()[0])
-
-    def get_many(self, keys: list[str]) -> list[str | None]:
-        return self.client.mget(keys)
-
-    def set(self, key: str, value: str, ttl: int) -> None:
-        self.client.set(key, value, ex=max(1, ttl))
-
-    def delete(self, keys: list[str]) -> None:
-        self.client.delete(*keys)
-
-
-class _MemoryStore:
-    """Expiring counters in this process, on the same clock as the windows."""
-
-    MAX_ENTRIES = 100_000
-
-    def __init__(self):
-        self._data: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def _live(self, key: str, now: float) -> str | None:
-        entry = self._data.get(key)
-        if entry is None or entry[1] <= now:
-            self._data.pop(key, None)
-            return None
-        return entry[0]
-
-    def incr(self, key: str, ttl: int) -> int:
-        now = clock()
-        with self._lock:
-            value = int(self._live(key, now) or 0) + 1
-            self._data[key] = (str(value), now + ttl)
-            self._prune(now)
-            return value
-
-    def get_many(self, keys: list[str]) -> list[str | None]:
-        now = clock()
-        with self._lock:
-            return [self._live(k, now) for k in keys]
-
-    def set(self, key: str, value: str, ttl: int) -> None:
-        now = clock()
-        with self._lock:
-            self._data[key] = (value, now + ttl)
-            self._prune(now)
-
-    def delete(self, keys: list[str]) -> None:
-        with self._lock:
-            for k in keys:
-                self._data.pop(k, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def _prune(self, now: float) -> None:
-        if len(self._data) <= self.MAX_ENTRIES:
-            return
-        self._data = {k: v for k, v in self._data.items() if v[1] > now}
-        if len(self._data) > self.MAX_ENTRIES:
-            # Still full of live entries: keep the longest-lived half (lockouts outlive counters).
-            keep = sorted(self._data.items(), key=lambda kv: kv[1][1])[len(self._data) // 2 :]
-            self._data = dict(keep)
-
-
-memory_store = _MemoryStore()
+memory_store = MemoryStore()
 _last_warning = 0.0
 
 
-def _run(op: Callable[[_Store], T]) -> T:
-    client = cache.client()
+def _run(op: Callable[[Store], T], *, in_memory: bool = False) -> T:
+    client = None if in_memory else cache.client()
     if client is not None:
         try:
-            return op(_RedisStore(client))
+            return op(RedisStore(client))
         except redis.RedisError as exc:
             cache.mark_down(exc)
-    _warn_fallback()
+    if not in_memory:
+        _warn_fallback()
     return op(memory_store)
 
 
@@ -202,47 +132,70 @@ def hit(limit: Limit, subject: str) -> None:
     now = clock()
     current_key, previous_key, elapsed = _keys(limit, subject, now)
 
-    def op(store: _Store) -> tuple[int, int]:
-        current = store.incr(current_key, 2 * limit.window_seconds)
-        return current, int(store.get_many([previous_key])[0] or 0)
+    def op(store: Store) -> tuple[int, int]:
+        # INCR first: the count a request is judged by already includes it, so concurrent
+        # requests each see a different count and at most `limit` pass.
+        current = store.incr(current_key, 2 * limit.window_seconds, now)
+        return current, int(store.get_many([previous_key], now)[0] or 0)
 
     current, previous = _run(op)
     if _estimate(limit, current, previous, elapsed) > limit.limit:
         raise RateLimited(retry_after=_retry_after(limit, current, previous, elapsed))
 
 
-def check(limit: Limit, subject: str) -> None:
-    """Refuse (without counting) while the subject is locked out or at its limit."""
+@dataclass(frozen=True)
+class Reservation:
+    """One attempt counted against one limit before it was checked."""
+
+    limit: Limit
+    subject: str
+    key: str  # the window counter it was counted in (the window may roll before it ends)
+    estimate: float  # the sliding estimate with this attempt in it
+    now: float
+    in_memory: bool  # which store holds it: it is settled in the same one
+
+
+def reserve(limit: Limit, subject: str) -> Reservation:
+    """Count one attempt before checking it; RateLimited, counting nothing, while the subject
+    is locked out or already at its limit."""
     now = clock()
     current_key, previous_key, elapsed = _keys(limit, subject, now)
-    raw_current, raw_previous, raw_lock = _run(
-        lambda store: store.get_many([current_key, previous_key, _lock_key(limit, subject)])
-    )
-    if raw_lock is not None and float(raw_lock) > now:
-        raise RateLimited("Too many failed attempts; try again later", retry_after=math.ceil(float(raw_lock) - now))
-    current, previous = int(raw_current or 0), int(raw_previous or 0)
-    if _estimate(limit, current, previous, elapsed) >= limit.limit:
+    weight = 1 - elapsed / limit.window_seconds
+    keys = (current_key, previous_key, _lock_key(limit, subject))
+
+    def op(store: Store) -> tuple[str, float, int, int, bool]:
+        outcome = store.reserve(keys, now=now, limit=limit.limit, weight=weight, ttl=2 * limit.window_seconds)
+        return (*outcome, store.in_memory)
+
+    outcome, locked_until, current, previous, in_memory = _run(op)
+    if outcome == "locked":
+        raise RateLimited("Too many failed attempts; try again later", retry_after=math.ceil(locked_until - now))
+    if outcome == "full":
         raise RateLimited(
             "Too many failed attempts; try again later", retry_after=_retry_after(limit, current, previous, elapsed)
         )
+    return Reservation(limit, subject, current_key, current + previous * weight, now, in_memory)
 
 
-def record_failure(limit: Limit, subject: str, *, lockout_base: int, lockout_max: int) -> None:
-    """Count one failure; reaching the limit locks the subject out for a time that doubles
-    with each trip within a day (base, 2x base, 4x base, ... up to the cap)."""
-    now = clock()
-    current_key, previous_key, elapsed = _keys(limit, subject, now)
+def release(reservation: Reservation) -> None:
+    """The attempt did not fail (it passed, or never got checked): give it back."""
+    _run(lambda store: store.release(reservation.key, clock()), in_memory=reservation.in_memory)
 
-    def op(store: _Store) -> None:
-        current = store.incr(current_key, 2 * limit.window_seconds)
-        previous = int(store.get_many([previous_key])[0] or 0)
-        if _estimate(limit, current, previous, elapsed) < limit.limit:
-            return
-        trips = store.incr(_trips_key(limit, subject), _TRIPS_MEMORY_SECONDS)
+
+def fail(reservation: Reservation, *, lockout_base: int, lockout_max: int) -> None:
+    """The attempt failed and stays counted. The one that brings the subject to its limit
+    locks it out, for a time that doubles with each trip within a day (base, 2x base, 4x
+    base, ... up to the cap)."""
+    limit, subject = reservation.limit, reservation.subject
+    if reservation.estimate < limit.limit:
+        return
+
+    def op(store: Store) -> None:
+        trips = store.incr(_trips_key(limit, subject), _TRIPS_MEMORY_SECONDS, reservation.now)
         duration = min(lockout_max, lockout_base * 2 ** min(trips - 1, 30))
-        store.set(_lock_key(limit, subject), repr(now + duration), duration + 1)
+        store.set(_lock_key(limit, subject), repr(reservation.now + duration), duration + 1, reservation.now)
 
-    _run(op)
+    _run(op, in_memory=reservation.in_memory)
 
 
 def clear(limit: Limit, subject: str) -> None:
@@ -250,3 +203,54 @@ def clear(limit: Limit, subject: str) -> None:
     now = clock()
     current_key, previous_key, _ = _keys(limit, subject, now)
     _run(lambda store: store.delete([current_key, previous_key]))
+
+
+class Attempt:
+    """Failure-limited attempts reserved together, settled once the secret was checked:
+    `failed()` keeps them counted; leaving the block otherwise gives them back."""
+
+    def __init__(self, reservations: list[Reservation], *, lockout_base: int, lockout_max: int):
+        self.reservations = reservations
+        self._lockout = {"lockout_base": lockout_base, "lockout_max": lockout_max}
+        self._settled = False
+
+    def failed(self) -> None:
+        if not self._settled:
+            self._settled = True
+            for reservation in self.reservations:
+                fail(reservation, **self._lockout)
+
+    def __enter__(self) -> "Attempt":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._settled:
+            self._settled = True
+            for reservation in self.reservations:
+                release(reservation)
+
+
+def reserve_attempt(*subjects: tuple[Limit, str]) -> Attempt:
+    """Reserve one attempt under each (limit, subject), all or none, with the sign-in lockout."""
+    settings = get_settings()
+    taken: list[Reservation] = []
+    try:
+        for limit, subject in subjects:
+            taken.append(reserve(limit, subject))
+    except BaseException:
+        for reservation in taken:
+            release(reservation)
+        raise
+    return Attempt(
+        taken, lockout_base=settings.login_lockout_base_seconds, lockout_max=settings.login_lockout_max_seconds
+    )
+
+
+def sign_in_attempt(*, account: str, ip: str | None = None) -> Attempt:
+    """A check of an account's password or code: limited per account and, given one, per IP."""
+    subjects = [(login_account_limit(), account)]
+    if ip is not None:
+        subjects.append((login_ip_limit(), ip))
+    return reserve_attempt(*subjects)

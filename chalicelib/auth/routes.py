@@ -69,17 +69,15 @@ def delete_session(ctx: RequestContext, session_id: UUID):
     session_lifecycle.revoke_session(ctx, session_id=session_id)
 
 
-# The next two answers carry secrets shown once (the TOTP secret, the recovery codes):
-# sensitive=True keeps an Idempotency-Key replay copy of them encrypted, never in clear.
-@routes.route("/auth/2fa/setup", method="POST", response=TotpSetupOut, errors_=(401, 409, 429), sensitive=True)
+# The next two answers carry secrets shown once (the TOTP secret, the recovery codes); an
+# Idempotency-Key replay copy is stored encrypted, as every stored reply is.
+@routes.route("/auth/2fa/setup", method="POST", response=TotpSetupOut, errors_=(401, 409, 429))
 def two_factor_setup(ctx: RequestContext):
     """Start two-factor authentication: a new TOTP secret."""
     return twofactor.setup(ctx)
 
 
-@routes.route(
-    "/auth/2fa/enable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(401, 409, 429), sensitive=True
-)
+@routes.route("/auth/2fa/enable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(401, 409, 429))
 def two_factor_enable(ctx: RequestContext, body: CodeIn):
     """Turn 2FA on with a code from the new secret; answers the recovery codes once."""
     return twofactor.enable(ctx, code=body.code)

@@ -14,7 +14,6 @@ from chalicelib.auth.session_lifecycle import revoke_other_sessions, start_sessi
 from chalicelib.auth.twofactor import account_subject, verify_second_factor
 from chalicelib.errors import Conflict, Unauthorized, ValidationFailed
 from chalicelib.infra import db
-from chalicelib.infra.settings import get_settings
 from chalicelib.users.service import load_user
 
 
@@ -62,30 +61,31 @@ class _Attempt:
 
 def login(ctx: RequestContext, *, body: LoginIn) -> AuthOut:
     """Check the password (and second factor) and open a session."""
-    account, ip = account_subject(body.email), _ip_subject(ctx)
-    ratelimit.check(ratelimit.login_account_limit(), account)
-    ratelimit.check(ratelimit.login_ip_limit(), ip)
-    result: AuthOut | None = None
-    with db.transaction() as conn:
-        attempt = _authenticate(conn, email=body.email, password=body.password, code=body.totp_code)
-        if attempt.failure is None:
-            result = _sign_in(conn, ctx, attempt=attempt, password=body.password, device_name=body.device_name)
-        else:
-            # Committed although the answer is 401: failed sign-ins are what the trail is for.
-            audit(
-                conn,
-                ctx,
-                "auth.login",
-                user_id=attempt.user["id"] if attempt.user else None,
-                data={"email": body.email},
-                success=False,
-                error=attempt.failure,
-            )
-    if attempt.failure == "totp_required":
-        raise Unauthorized("A two-factor code is required", code="totp_required")
-    if attempt.failure is not None:
-        _count_login_failure(account, ip)
-        raise Unauthorized("The email or password is not correct", code="invalid_credentials")
+    account = account_subject(body.email)
+    # Reserved before the password is checked, so concurrent guesses cannot all slip
+    # under the limit; given back unless the check fails.
+    with ratelimit.sign_in_attempt(account=account, ip=_ip_subject(ctx)) as limited:
+        result: AuthOut | None = None
+        with db.transaction() as conn:
+            attempt = _authenticate(conn, email=body.email, password=body.password, code=body.totp_code)
+            if attempt.failure is None:
+                result = _sign_in(conn, ctx, attempt=attempt, password=body.password, device_name=body.device_name)
+            else:
+                # Committed although the answer is 401: failed sign-ins are what the trail is for.
+                audit(
+                    conn,
+                    ctx,
+                    "auth.login",
+                    user_id=attempt.user["id"] if attempt.user else None,
+                    data={"email": body.email},
+                    success=False,
+                    error=attempt.failure,
+                )
+        if attempt.failure == "totp_required":
+            raise Unauthorized("A two-factor code is required", code="totp_required")
+        if attempt.failure is not None:
+            limited.failed()
+            raise Unauthorized("The email or password is not correct", code="invalid_credentials")
     ratelimit.clear(ratelimit.login_account_limit(), account)
     return result
 
@@ -115,17 +115,6 @@ def _sign_in(
     return AuthOut(user=load_user(conn, user_id=user["id"]), **tokens.model_dump())
 
 
-def _count_login_failure(account: str, ip: str) -> None:
-    settings = get_settings()
-    for limit, subject in ((ratelimit.login_account_limit(), account), (ratelimit.login_ip_limit(), ip)):
-        ratelimit.record_failure(
-            limit,
-            subject,
-            lockout_base=settings.login_lockout_base_seconds,
-            lockout_max=settings.login_lockout_max_seconds,
-        )
-
-
 def _authenticate(conn: psycopg.Connection, *, email: str, password: str, code: str | None) -> _Attempt:
     user = repo.find_credentials(conn, email=email)
     active = user is not None and user["status"] == "active"
@@ -148,22 +137,21 @@ def change_password(ctx: RequestContext, *, current_password: str, new_password:
         user = repo.credentials_by_id(conn, user_id=ctx.user_id)
         if user is None:
             raise Unauthorized("This session has been signed out", code="token_revoked")
-    account = account_subject(user["email"])
-    ratelimit.check(ratelimit.login_account_limit(), account)
-    if not verify_password(user["password_hash"], current_password):
-        with db.transaction() as conn:
-            audit(
-                conn,
-                ctx,
-                "auth.password_changed",
-                user_id=user["id"],
-                resource_type="user",
-                resource_id=user["id"],
-                success=False,
-                error="wrong current password",
-            )
-        _count_login_failure(account, _ip_subject(ctx))
-        raise Unauthorized("The current password is not correct", code="invalid_credentials")
+    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(ctx)) as limited:
+        if not verify_password(user["password_hash"], current_password):
+            with db.transaction() as conn:
+                audit(
+                    conn,
+                    ctx,
+                    "auth.password_changed",
+                    user_id=user["id"],
+                    resource_type="user",
+                    resource_id=user["id"],
+                    success=False,
+                    error="wrong current password",
+                )
+            limited.failed()
+            raise Unauthorized("The current password is not correct", code="invalid_credentials")
     if new_password == current_password:
         raise ValidationFailed.field("new_password", "must differ from the current password")
     new_hash = hash_password(new_password)
@@ -182,3 +170,33 @@ def change_password(ctx: RequestContext, *, current_password: str, new_password:
             data={"sessions_revoked": revoked},
         )
         notify_security(conn, user_id=user["id"], event="password_changed")
+
+
+def confirm_identity(ctx: RequestContext, *, password: str | None, totp_code: str | None, purpose: str) -> None:
+    """Re-check the caller's password (and second factor when on) before an irreversible act; 401 otherwise."""
+    with db.transaction() as conn:
+        user = repo.credentials_by_id(conn, user_id=ctx.user_id)
+    if user is None:
+        raise Unauthorized("This session has been signed out", code="token_revoked")
+    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(ctx)) as limited:
+        # A missing password costs one verification too: the answer takes the same time.
+        if not verify_password(user["password_hash"] if password else None, password or ""):
+            failure, message = "invalid_credentials", "The password is not correct"
+        elif user["two_factor_enabled"] and not (totp_code and totp_code.strip()):
+            failure, message = "totp_required", "A two-factor code is required"
+        elif user["two_factor_enabled"]:
+            with db.transaction() as conn:
+                # Locked again: the code's step is claimed against the current row.
+                locked = repo.credentials_by_id(conn, user_id=ctx.user_id)
+                factor = locked and verify_second_factor(conn, user=locked, code=totp_code)
+            failure, message = (None, None) if factor else ("invalid_credentials", "The two-factor code is not valid")
+        else:
+            failure, message = None, None
+        if failure is None:
+            return
+        with db.transaction() as conn:
+            audit(conn, ctx, "auth.reauthenticate", user_id=user["id"], resource_type="user",
+                  resource_id=user["id"], data={"purpose": purpose}, success=False, error=failure)  # fmt: skip
+        if failure == "invalid_credentials":
+            limited.failed()
+        raise Unauthorized(message, code=failure)

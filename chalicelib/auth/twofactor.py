@@ -23,7 +23,6 @@ from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import TotpSetupOut, TwoFactorOut
 from chalicelib.errors import Conflict, NotFound, Unauthorized
 from chalicelib.infra import crypto, db
-from chalicelib.infra.settings import get_settings
 
 SECRET_CONTEXT = "users.totp_secret"
 ISSUER = "FiscaFlow"
@@ -110,8 +109,10 @@ def enable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
             raise Conflict("Two-factor authentication is already on")
         if not user["totp_secret_enc"]:
             raise Conflict("Call /auth/2fa/setup first")
-        ratelimit.check(ratelimit.login_account_limit(), account_subject(user["email"]))
-        accepted = _accept_totp(conn, user=user, code=code.strip())
+        with ratelimit.sign_in_attempt(account=account_subject(user["email"])) as limited:
+            accepted = _accept_totp(conn, user=user, code=code.strip())
+            if not accepted:
+                limited.failed()
         if accepted:
             repo.set_two_factor(conn, user_id=user["id"], enabled=True)
             repo.replace_recovery_codes(
@@ -131,7 +132,6 @@ def enable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
             error=None if accepted else "wrong code",
         )
     if not accepted:
-        _count_failure(user["email"])
         raise Unauthorized("The code is not valid", code="invalid_credentials")
     return TwoFactorOut(enabled=True, recovery_codes=codes)
 
@@ -142,8 +142,10 @@ def disable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
         user = _locked_user(conn, ctx.user_id)
         if not user["two_factor_enabled"]:
             raise Conflict("Two-factor authentication is not on")
-        ratelimit.check(ratelimit.login_account_limit(), account_subject(user["email"]))
-        factor = verify_second_factor(conn, user=user, code=code)
+        with ratelimit.sign_in_attempt(account=account_subject(user["email"])) as limited:
+            factor = verify_second_factor(conn, user=user, code=code)
+            if factor is None:
+                limited.failed()
         if factor is not None:
             repo.set_two_factor(conn, user_id=user["id"], enabled=False)
             repo.delete_recovery_codes(conn, user_id=user["id"])
@@ -160,16 +162,5 @@ def disable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
             error=None if factor else "wrong code",
         )
     if factor is None:
-        _count_failure(user["email"])
         raise Unauthorized("The code is not valid", code="invalid_credentials")
     return TwoFactorOut(enabled=False)
-
-
-def _count_failure(email: str) -> None:
-    settings = get_settings()
-    ratelimit.record_failure(
-        ratelimit.login_account_limit(),
-        account_subject(email),
-        lockout_base=settings.login_lockout_base_seconds,
-        lockout_max=settings.login_lockout_max_seconds,
-    )

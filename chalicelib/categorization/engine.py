@@ -1,5 +1,8 @@
 """Automatic categorization, in this order of trust:
 
+Only categories the rows' readers can all see are offered: for a family account the
+defaults and that family's own; for a personal one the user's visible categories.
+
 1. the user's own rules (and their family's, for family accounts), highest priority first;
 2. what the user taught it: the category they gave the same merchant before, where a
    correction of an automatic category (`user_correction`) weighs three times a plain
@@ -130,11 +133,16 @@ def categorization_query(
 ) -> tuple[sql.Composed, dict]:
     """The query over `source` (columns line, description, merchant, category_hint,
     keyword_slot, merchant_key) returning (line, category_id, confidence, reason) for rows it can place."""
-    access = load_access(conn, user_id)
     slots, slot_categories = _keyword_categories(conn)
+    if family_id is not None:
+        # A family's rows are read by every member: only defaults and that family's own
+        # categories may land on them, never one member's personal (or another family's).
+        visible = sql.SQL("c.family_id = {}").format(sql.Literal(family_id))
+    else:
+        visible = load_access(conn, user_id).visible("c")
     query = sql.SQL(_QUERY).format(
         source=source,
-        visible=access.visible("c"),
+        visible=visible,
         match_description=sql.SQL(_MATCH).format(col=sql.SQL("s.description")),
         match_merchant=sql.SQL(_MATCH).format(col=sql.SQL("s.merchant")),
     )

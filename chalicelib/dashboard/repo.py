@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from chalicelib.analytics.repo import HIDDEN_CATEGORY_LABEL
 from chalicelib.families.access import Access
 
 _TREES = """WITH RECURSIVE income AS (
@@ -49,14 +50,15 @@ def top_categories(conn: psycopg.Connection, access: Access, today: date, *, lim
             SELECT up.leaf, p.id, p.parent_id, up.depth + 1 FROM up JOIN categories p ON p.id = up.parent_id
              WHERE up.depth < 32
         ), top AS (SELECT leaf, node AS top_id FROM up WHERE parent_id IS NULL)
-        SELECT top.top_id AS category_id, c.name, SUM(-s.amount) AS amount
-          FROM scoped s JOIN top ON top.leaf = s.category_id JOIN categories c ON c.id = top.top_id
+        SELECT top.top_id AS category_id, COALESCE(c.name, {hidden}) AS name, SUM(-s.amount) AS amount
+          FROM scoped s JOIN top ON top.leaf = s.category_id
+          LEFT JOIN categories c ON c.id = top.top_id AND {visible}
          WHERE NOT s.is_income
          GROUP BY top.top_id, c.name
         HAVING SUM(-s.amount) > 0
          ORDER BY amount DESC, c.name
          LIMIT {limit}"""
-    ).format(limit=sql.Literal(limit))
+    ).format(limit=sql.Literal(limit), visible=access.category_visible("c"), hidden=sql.Literal(HIDDEN_CATEGORY_LABEL))
     return conn.execute(query).fetchall()
 
 

@@ -3,11 +3,12 @@
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
 from chalicelib.erasure import service
+from chalicelib.erasure.models import EraseIn
 
 routes = ApiBlueprint(__name__, tag="users")
 
 
-@routes.route("/users/me", method="DELETE", status=204)
-def erase_me(ctx: RequestContext):
+@routes.route("/users/me", method="DELETE", body=EraseIn, status=204, errors_=(401, 429))
+def erase_me(ctx: RequestContext, body: EraseIn):
     """Erase the caller's personal data; shared family data and the masked audit trail stay."""
-    service.erase_me(ctx, user_id=ctx.user_id)
+    service.erase_me(ctx, user_id=ctx.user_id, password=body.password, totp_code=body.totp_code)

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.auth.service import confirm_identity
 from chalicelib.auth.sessions import forget_sessions
 from chalicelib.erasure import repo
 from chalicelib.erasure.scrub import scrub
@@ -56,8 +57,10 @@ def _families(conn, user_id: UUID, summary: dict[str, Any]) -> tuple[set[UUID], 
     return audience, gone_transactions, gone_categories
 
 
-def erase_me(ctx: RequestContext, *, user_id: UUID) -> None:
+def erase_me(ctx: RequestContext, *, user_id: UUID, password: str | None, totp_code: str | None) -> None:
     """Erase the caller's personal data; shared family data and the masked audit trail stay."""
+    # Irreversible: a stolen access token alone must not be enough (issue 16).
+    confirm_identity(ctx, password=password, totp_code=totp_code, purpose="user.erase")
     summary: dict[str, Any] = {"families_handed_over": 0, "families_deleted": 0}
     with db.transaction() as conn:
         user = repo.lock_user(conn, user_id)

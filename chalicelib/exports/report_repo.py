@@ -95,14 +95,15 @@ def category_paths(conn: psycopg.Connection, scope: ExportScope) -> dict[UUID, C
            ), up AS (
                SELECT u.id AS leaf, c.parent_id, c.name::text AS path, c.id AS top_id, c.name::text AS top_name,
                       1 AS depth
-                 FROM used u JOIN categories c ON c.id = u.id
+                 FROM used u JOIN categories c ON c.id = u.id AND {visible}
                UNION ALL
                SELECT up.leaf, p.parent_id, p.name || ' > ' || up.path, p.id, p.name::text, up.depth + 1
                  FROM up JOIN categories p ON p.id = up.parent_id
                 WHERE up.depth < 32
            )
            SELECT leaf, path, top_id, top_name FROM up WHERE parent_id IS NULL"""
-    ).format(src=source(scope))
+    ).format(src=source(scope), visible=scope.access.category_visible("c"))
+    # A category the asker may not see (one member's own on a family row) is left blank.
     return {
         r["leaf"]: CategoryInfo(path=r["path"], top_id=r["top_id"], top_name=r["top_name"])
         for r in conn.execute(query).fetchall()

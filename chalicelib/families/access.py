@@ -7,9 +7,16 @@ viewer reads; member also writes transactions and contributes to goals; admin al
 manages accounts, budgets, goals, categories and members; owner also deletes the
 family. What the caller may not see answers 404 (never leak existence); what the
 caller sees but may not do answers 403.
+
+Writes lock the role they rely on. The roles are read once per request without a lock;
+a write that then went ahead on that read could commit after the member's removal (or
+demotion) had, so the owner saw "removed" and then a write by the removed member. A
+check for anything above reading re-reads the caller's membership FOR SHARE in the
+caller's transaction: a removal in flight is waited for and then seen, and a removal
+that starts later waits until the write has committed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from uuid import UUID
 
@@ -38,6 +45,8 @@ OWN = Role.owner
 class Access:
     user_id: UUID
     family_roles: dict[UUID, Role]
+    # The transaction the roles were read in, where writes lock the role they rely on.
+    conn: psycopg.Connection | None = field(default=None, compare=False, repr=False)
 
     @property
     def family_ids(self) -> list[UUID]:
@@ -49,6 +58,8 @@ class Access:
     def require_family(self, family_id: UUID, need: Role = READ, *, what: str = "Family") -> Role:
         """The caller's role in a family; 404 if not a member, 403 if the role is too low."""
         role = self.family_roles.get(family_id)
+        if role is not None and need > READ and self.conn is not None:
+            role = _locked_role(self.conn, family_id, self.user_id)
         if role is None:
             raise NotFound(f"{what} not found")
         if role < need:
@@ -85,6 +96,14 @@ class Access:
             families=sql.Literal(self.family_ids),
         )
 
+    def category_visible(self, alias: str) -> sql.Composed:
+        """SQL condition: categories of `alias` whose name the caller may read (the defaults,
+        their own, their families'). Every join that fetches a category's name for a
+        caller goes through it: a row the caller sees may carry a category they may not."""
+        return sql.SQL("({alias}.is_default OR {visible})").format(
+            alias=sql.Identifier(alias), visible=self.visible(alias)
+        )
+
     def visible_parts(self, alias: str | None = None, *, family_id: UUID | None = None) -> list[sql.Composed]:
         """`visible()` split into disjoint conditions (own personal rows, then one per family)
         whose OR is `visible()`: a large list query runs one ordered index scan per part and
@@ -110,4 +129,11 @@ class Access:
 
 def load_access(conn: psycopg.Connection, user_id: UUID) -> Access:
     rows = conn.execute("SELECT family_id, role FROM family_members WHERE user_id = %s", (user_id,)).fetchall()
-    return Access(user_id=user_id, family_roles={r["family_id"]: Role[r["role"]] for r in rows})
+    return Access(user_id=user_id, family_roles={r["family_id"]: Role[r["role"]] for r in rows}, conn=conn)
+
+
+def _locked_role(conn: psycopg.Connection, family_id: UUID, user_id: UUID) -> Role | None:
+    row = conn.execute(
+        "SELECT role FROM family_members WHERE family_id = %s AND user_id = %s FOR SHARE", (family_id, user_id)
+    ).fetchone()
+    return Role[row["role"]] if row else None

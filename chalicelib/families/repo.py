@@ -19,7 +19,9 @@ def list_for_user(conn: psycopg.Connection, user_id: UUID) -> list[dict[str, Any
 
 
 def get(conn: psycopg.Connection, family_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-    lock = " FOR UPDATE" if for_update else ""
+    # NO KEY UPDATE: serializes changes to a family without blocking the foreign-key checks
+    # of writes into it (their KEY SHARE), which would deadlock with their role locks.
+    lock = " FOR NO KEY UPDATE" if for_update else ""
     return conn.execute(f"SELECT {_FAMILY_COLUMNS} FROM family_groups f WHERE f.id = %s{lock}", (family_id,)).fetchone()
 
 
@@ -123,6 +125,11 @@ def set_owner(conn: psycopg.Connection, family_id: UUID, user_id: UUID) -> None:
 
 def remove_member(conn: psycopg.Connection, family_id: UUID, user_id: UUID) -> None:
     conn.execute("DELETE FROM family_members WHERE family_id = %s AND user_id = %s", (family_id, user_id))
+
+
+def lock_members(conn: psycopg.Connection, family_id: UUID) -> None:
+    """Wait for the writes that rely on a membership of this family, and hold off new ones."""
+    conn.execute("SELECT 1 FROM family_members WHERE family_id = %s FOR UPDATE", (family_id,))
 
 
 def member_ids(conn: psycopg.Connection, family_id: UUID) -> list[UUID]:

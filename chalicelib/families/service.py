@@ -9,7 +9,12 @@ member's role to "owner"; the old owner becomes admin).
 Deleting a family is refused (409) while it still has accounts: moving or deleting
 them is a decision about money that only their managers can make. The family's own
 categories, budgets and goals go with it; transactions outside the family that were
-filed under one of its categories become uncategorized (with an outbox row each)."""
+filed under one of its categories become uncategorized (with an outbox row each).
+
+Lock order of a change to a family: the family row first (NO KEY UPDATE), then
+memberships (the caller's own, which Access locks for anything above reading, then the
+target's). Writes elsewhere lock only their own membership, then the rows they write,
+so no two requests can wait on each other in a cycle."""
 
 from typing import Any
 from uuid import UUID
@@ -67,8 +72,8 @@ def update_family(ctx: RequestContext, *, family_id: UUID, data: FamilyPatch) ->
 
         raise ValidationFailed.field("name", "cannot be null")
     with db.transaction() as conn:
+        before = repo.get(conn, family_id, for_update=True)  # first: the lock order above
         role = load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
-        before = repo.get(conn, family_id, for_update=True)
         after = repo.update(conn, family_id, changes) if changes else before
         record_change(
             conn,
@@ -86,8 +91,9 @@ def update_family(ctx: RequestContext, *, family_id: UUID, data: FamilyPatch) ->
 def delete_family(ctx: RequestContext, *, family_id: UUID) -> None:
     """Delete a family (owner only; refused while it has accounts)."""
     with db.transaction() as conn:
-        load_access(conn, ctx.user_id).require_family(family_id, OWN, what="Family")
         family = repo.get(conn, family_id, for_update=True)
+        load_access(conn, ctx.user_id).require_family(family_id, OWN, what="Family")
+        repo.lock_members(conn, family_id)
         accounts = repo.count_accounts(conn, family_id)
         if accounts:
             raise Conflict(
@@ -124,8 +130,8 @@ def list_members(*, user_id: UUID, family_id: UUID) -> list[MemberOut]:
 def add_member(ctx: RequestContext, *, family_id: UUID, data: MemberAdd) -> MemberOut:
     """Add an existing user to a family with a role (owner or admin)."""
     with db.transaction() as conn:
-        load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
         repo.get(conn, family_id, for_update=True)
+        load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
         user = repo.user_by_email(conn, data.email)
         if user is None:
             raise NotFound("No user with this email", details=[{"field": "email", "message": "no such user"}])
@@ -139,8 +145,8 @@ def add_member(ctx: RequestContext, *, family_id: UUID, data: MemberAdd) -> Memb
 def update_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID, data: MemberPatch) -> MemberOut:
     """Change a member's role; making someone owner hands ownership over (owner only)."""
     with db.transaction() as conn:
-        my_role = load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
         repo.get(conn, family_id, for_update=True)  # one role change at a time per family
+        my_role = load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
         target = repo.member(conn, family_id, user_id, for_update=True)
         if target is None:
             raise NotFound("Member not found")
@@ -165,9 +171,9 @@ def update_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID, data: 
 def remove_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID) -> None:
     """Remove a member (owner or admin), or leave the family oneself."""
     with db.transaction() as conn:
+        repo.get(conn, family_id, for_update=True)
         access = load_access(conn, ctx.user_id)
         my_role = access.require_family(family_id, READ, what="Family")
-        repo.get(conn, family_id, for_update=True)
         target = repo.member(conn, family_id, user_id, for_update=True)
         if target is None:
             raise NotFound("Member not found")

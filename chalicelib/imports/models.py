@@ -74,6 +74,10 @@ class ImportCreate(RequestModel):
         default=False,
         description="read the file when it lands and stop at status preview; POST /imports/{id}/confirm books it",
     )
+    # Signed into the upload URL when given (issue 16): storage that checks signatures then
+    # refuses an upload of another type or length. `size` is at most IMPORT_MAX_BYTES.
+    content_type: str | None = Field(default=None, min_length=3, max_length=100, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    size: int | None = Field(default=None, ge=1)
 
     @field_validator("filename")
     @classmethod
@@ -116,7 +120,8 @@ ErrorCode = Annotated[
     str,
     Field(
         description="why a failed import failed: invalid_file, mapping_required (see candidates), "
-        "account_not_writable, balance_below_zero, internal_error, stale (in progress too long)"
+        "account_not_writable, uploader_not_allowed (never confirmable), balance_below_zero, internal_error, "
+        "stale (in progress too long)"
     ),
 ]
 

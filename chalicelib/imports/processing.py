@@ -37,6 +37,7 @@ from chalicelib.imports.rejections import ImportRejected, MappingRequired, Skipp
 from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
 from chalicelib.imports.statement_readers import read_statement
+from chalicelib.imports.uploaders import uploader_refusal
 from chalicelib.infra import db, invalidation, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -75,6 +76,7 @@ class _Target:
     log_id: UUID | None
     account: dict | None = None
     refusal: str | None = None
+    uploader_refusal: str | None = None  # the writer may not drop here (chalicelib/imports/uploaders.py)
 
 
 @dataclass
@@ -120,7 +122,9 @@ def _object_event(bucket: str, key: str, etag: str | None) -> str:
 
 def _check_access(conn: psycopg.Connection, target: _Target) -> None:
     target.account = repo.find_account(conn, target.account_id) if target.account_id else None
-    target.refusal = None
+    target.refusal = target.uploader_refusal
+    if target.refusal:
+        return
     access = load_access(conn, target.user_id)
     account = target.account
     if account is None or not access.can_see(owner_id=account["user_id"], family_id=account["family_id"]):
@@ -133,8 +137,11 @@ def _check_access(conn: psycopg.Connection, target: _Target) -> None:
             target.refusal = f"Your role in this family ({role.name}) does not allow importing into this account"
 
 
-def import_object(*, bucket: str, key: str, etag: str | None, size: int | None) -> ImportOutcome:
-    """Import (or preview) one object created under imports/ (called by the S3 handler)."""
+def import_object(
+    *, bucket: str, key: str, etag: str | None, size: int | None, writer: str | None = None
+) -> ImportOutcome:
+    """Import (or preview) one object created under imports/ (called by the S3 handler);
+    `writer` is the event's userIdentity.principalId (None: the storage reports none)."""
     object_event = _object_event(bucket, key, etag)
     target = _target(key)
     if target is None:
@@ -146,6 +153,7 @@ def import_object(*, bucket: str, key: str, etag: str | None, size: int | None) 
         if not repo.user_exists(conn, target.user_id):
             logger.warning("import object ignored: no such user", extra={"key": key})
             return ImportOutcome("ignored")
+        target.uploader_refusal = uploader_refusal(conn, principal_id=writer, user_id=target.user_id, key=key)
         _check_access(conn, target)
         log = None
         if target.log_id and target.account:
@@ -344,7 +352,9 @@ def _write(run: _Run, spool: RowSpool, rejection: ImportRejected | None, details
         if log is None:
             log = _new_log(conn, run)
         if target.refusal:
-            rejection = _Refused(target.refusal, "account_not_writable")
+            # A file from a writer who may not drop there can never be confirmed into the ledger.
+            code = "uploader_not_allowed" if target.uploader_refusal else "account_not_writable"
+            rejection = _Refused(target.refusal, code)
         outcome = None
         if rejection is None and run.preview:
             outcomes.previewed(conn, key=run.key, user_id=target.user_id, log_id=log["id"], details=details)

@@ -21,6 +21,8 @@ def create_import(ctx: RequestContext, body: ImportCreate):
         format=body.format,
         mapping=body.mapping,
         preview=body.preview,
+        content_type=body.content_type,
+        size=body.size,
     )
 
 

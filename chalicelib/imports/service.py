@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import cursors, processing, repo
 from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
@@ -26,8 +26,13 @@ def request_import(
     format: str | None,
     mapping: ColumnMapping | None,
     preview: bool = False,
+    content_type: str | None = None,
+    size: int | None = None,
 ) -> ImportUpload:
     """Record a pending import and hand out a presigned PUT for its file."""
+    max_bytes = get_settings().import_max_bytes
+    if size is not None and size > max_bytes:
+        raise ValidationFailed.field("size", f"must be at most {max_bytes} bytes")
     import_id = uuid4()
     key = object_key(user_id=user_id, account_id=account_id, import_id=import_id, filename=filename)
     with db.transaction() as conn:
@@ -62,7 +67,10 @@ def request_import(
         )  # fmt: skip
     expires = get_settings().import_upload_expires_seconds
     return ImportUpload(
-        import_id=import_id, upload_url=storage.presigned_put(key, expires_seconds=expires), key=key, expires_in=expires
+        import_id=import_id,
+        upload_url=storage.presigned_put(key, expires_seconds=expires, content_type=content_type, content_length=size),
+        key=key,
+        expires_in=expires,
     )
 
 
@@ -81,6 +89,8 @@ def confirm_import(ctx: RequestContext, *, user_id: UUID, import_id: UUID, mappi
         load_access(conn, user_id).authorize(
             owner_id=account["user_id"], family_id=account["family_id"], need=WRITE_TRANSACTIONS, what="Account"
         )
+        if log["error_code"] == "uploader_not_allowed":
+            raise Conflict("This file was not written by an allowed uploader; upload it through POST /imports")
         if log["status"] not in CONFIRMABLE:
             raise Conflict(f"An import that is {log['status']} cannot be confirmed; only preview and failed ones can")
         if mapping is not None:

@@ -89,6 +89,18 @@ def set_json(name: str, value: Any, ttl_seconds: int) -> None:
         mark_down(exc)
 
 
+def add_json(name: str, value: Any, ttl_seconds: int) -> bool:
+    """Set only if absent (SET NX): False when the name was already there or Redis is down."""
+    c = client()
+    if c is None:
+        return False
+    try:
+        return bool(c.set(key(name), json.dumps(value, separators=(",", ":"), default=str), ex=ttl_seconds, nx=True))
+    except redis.RedisError as exc:
+        mark_down(exc)
+        return False
+
+
 def delete(*names: str) -> None:
     c = client()
     if c is None or not names:

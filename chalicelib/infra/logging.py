@@ -8,7 +8,14 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: dict) -> str:
         from chalicelib.infra.masking import mask
 
-        return super().serialize(mask(log))
+        try:
+            masked = mask(log)
+        except Exception as exc:
+            # Never drop the line (a lost security record is worse than a short one) and never
+            # write it unmasked: keep only the fields that carry no personal data.
+            masked = {k: log.get(k) for k in ("level", "location", "message", "timestamp", "service")}
+            masked["masking_error"] = type(exc).__name__
+        return super().serialize(masked)
 
 
 def _level() -> str:

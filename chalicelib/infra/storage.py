@@ -3,6 +3,7 @@ S3 in AWS, moto's server on CI). The client is built lazily: importing this modu
 costs nothing on a cold start that never touches storage."""
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -76,12 +77,54 @@ def ping() -> bool:
         return False
 
 
-def presigned_put(key: str, *, expires_seconds: int = 900) -> str:
-    return _presign_client().presigned_put_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+# Types a browser may show in place. Anything else (HTML, SVG, a "CSV" that is really a
+# page) is served as a download, so a stored file never runs as a page on storage's origin.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"})
 
 
-def presigned_get(key: str, *, expires_seconds: int = 900) -> str:
-    return _presign_client().presigned_get_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+def presigned_put(
+    key: str, *, expires_seconds: int = 900, content_type: str | None = None, content_length: int | None = None
+) -> str:
+    """A presigned PUT; with `content_type`/`content_length` those headers are signed too, so
+    storage that checks signatures refuses an upload of another type or size."""
+    if content_type is None and content_length is None:
+        return _presign_client().presigned_put_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+    # The minio SDK signs the host header only; botocore signs whatever headers the request names.
+    params: dict = {"Bucket": bucket(), "Key": key}
+    if content_type is not None:
+        params["ContentType"] = content_type
+    if content_length is not None:
+        params["ContentLength"] = content_length
+    return _boto_presigner().generate_presigned_url("put_object", Params=params, ExpiresIn=expires_seconds)
+
+
+def presigned_get(key: str, *, expires_seconds: int = 900, content_type: str | None = None) -> str:
+    """A presigned GET that answers with the object's stored type (read from storage unless
+    given), and as an attachment unless the type is an image or a PDF."""
+    stored = content_type or stat(key).content_type or "application/octet-stream"
+    media_type = stored.split(";", 1)[0].strip().lower()
+    headers = {"response-content-type": stored}
+    if media_type not in INLINE_TYPES:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", key.rsplit("/", 1)[-1]) or "download"
+        headers["response-content-disposition"] = f'attachment; filename="{name}"'
+    return _presign_client().presigned_get_object(
+        bucket(), key, expires=timedelta(seconds=expires_seconds), response_headers=headers
+    )
+
+
+def _boto_presigner():
+    import boto3  # only for the uploads that sign their headers; kept off the cold start
+    from botocore.config import Config
+
+    settings = get_settings()
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_public_endpoint_url or settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
 
 
 def put_bytes(key: str, data: bytes, *, content_type: str = "application/octet-stream") -> str:

@@ -3,6 +3,9 @@ transactions alias kept current by the search-sync job."""
 
 from typing import Any
 
+from psycopg import sql
+
+from chalicelib.families.access import Access
 from chalicelib.infra import db
 from chalicelib.search import es_bodies, es_client
 from chalicelib.search.engine import SearchPage, SearchRequest, empty_page, sort_facets
@@ -81,13 +84,15 @@ class ElasticsearchEngine:
         response = self.client.search(index=es_client.alias("transactions"), **body)
         response = response.body if hasattr(response, "body") else response
         ids = [b["key"] for b in response["aggregations"]["category"]["buckets"]]
-        return parse_response(response, limit=request.limit, category_names=_category_names(ids))
+        return parse_response(response, limit=request.limit, category_names=_category_names(request.access, ids))
 
 
-def _category_names(ids: list[str]) -> dict[str, str]:
+def _category_names(access: Access, ids: list[str]) -> dict[str, str]:
     # Names come from PostgreSQL: a renamed category shows its new name at once.
     if not ids:
         return {}
     with db.transaction() as conn:
-        rows = conn.execute("SELECT id::text AS id, name FROM categories WHERE id = ANY(%s::uuid[])", (ids,))
-        return {r["id"]: r["name"] for r in rows}
+        query = sql.SQL("SELECT c.id::text AS id, c.name FROM categories c WHERE c.id = ANY(%s::uuid[]) AND {}").format(
+            access.category_visible("c")
+        )
+        return {r["id"]: r["name"] for r in conn.execute(query, (ids,))}

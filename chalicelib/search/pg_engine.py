@@ -132,7 +132,7 @@ SELECT
     (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
        FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY 1
               ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
-       LEFT JOIN categories c ON c.id = f.category_id) AS category,
+       LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
     (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
        FROM (SELECT merchant, count(*) AS n FROM hits WHERE merchant IS NOT NULL GROUP BY 1
               ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
@@ -179,6 +179,7 @@ def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list
         score=score,
         where=sql.SQL(" AND ").join(conds),
         facet_size=sql.Literal(FACET_SIZE),
+        category_visible=request.access.category_visible("c"),
         after=after,
         limit=sql.Placeholder("limit"),
     )

@@ -4,15 +4,39 @@ import json
 import re
 from datetime import UTC, date, datetime
 
+import pyotp
 import pytest
 
 from chalicelib.api.context import Principal, RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.infra import storage
+from chalicelib.auth.passwords import hash_password
+from chalicelib.auth.twofactor import SECRET_CONTEXT
+from chalicelib.infra import crypto, storage
 from chalicelib.retention.service import run_retention
 from tests.factories import make_account, make_family, make_transaction
 
 TODAY = datetime.now(UTC).date()
+PASSWORD = "ann's long erasure passphrase"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _can_sign_in(conn, user, *, totp_secret=None):
+    """Give a factory user a real password (and 2FA), as DELETE /users/me asks for them again."""
+    conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (_PASSWORD_HASH, user["id"]))
+    if totp_secret:
+        conn.execute(
+            "UPDATE users SET totp_secret_enc = %s, two_factor_enabled = true WHERE id = %s",
+            (crypto.encrypt(totp_secret, context=SECRET_CONTEXT), user["id"]),
+        )
+    user["totp_secret"] = totp_secret
+    return user
+
+
+def _erase(client, user):
+    body = {"password": PASSWORD}
+    if user.get("totp_secret"):
+        body["totp_code"] = pyotp.TOTP(user["totp_secret"]).now()
+    return client.http.delete("/users/me", headers=user["headers"], body=json.dumps(body))
 
 
 def _rows_mentioning(conn, *needles: str) -> dict[str, int]:
@@ -51,9 +75,10 @@ def world(conn, client, make_user):
     )
     assert r.status_code == 200, r.body
     conn.execute(
-        "UPDATE users SET totp_secret_enc = '\\x0102', two_factor_enabled = true, last_login_at = now() WHERE id = %s",
+        "UPDATE users SET last_login_at = now() WHERE id = %s",
         (ann["id"],),
     )
+    _can_sign_in(conn, ann, totp_secret=pyotp.random_base32())
     conn.execute(
         "INSERT INTO totp_recovery_codes (user_id, code_hash) VALUES (%s, 'h1'), (%s, 'h2')", (ann["id"], ann["id"])
     )
@@ -156,7 +181,7 @@ def world(conn, client, make_user):
 def test_erasure_leaves_no_personal_data_in_the_database(conn, client, world):
     ann = world["ann"]
 
-    r = client.http.delete("/users/me", headers=ann["headers"])
+    r = _erase(client, ann)
 
     assert r.status_code == 204, r.body
     user = conn.execute("SELECT * FROM users WHERE id = %s", (ann["id"],)).fetchone()
@@ -220,7 +245,7 @@ def test_the_audit_trail_stays_masked_and_the_erasure_is_recorded(conn, client, 
     ann = world["ann"]
     kept_before = conn.execute("SELECT count(*) AS n FROM audit_logs WHERE user_id = %s", (ann["id"],)).fetchone()["n"]
 
-    assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 204
+    assert _erase(client, ann).status_code == 204
 
     rows = conn.execute("SELECT * FROM audit_logs WHERE user_id = %s ORDER BY created_at", (ann["id"],)).fetchall()
     assert len(rows) == kept_before + 1
@@ -237,7 +262,7 @@ def test_shared_family_data_stays_with_the_family_and_ownership_passes_on(conn, 
     before = client.http.get("/transactions", headers=cy["headers"])
     assert before.status_code == 200
 
-    assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 204
+    assert _erase(client, ann).status_code == 204
 
     family = conn.execute("SELECT owner_id FROM family_groups WHERE id = %s", (world["family"],)).fetchone()
     assert family["owner_id"] == bob["id"]
@@ -288,7 +313,7 @@ def test_shared_family_data_stays_with_the_family_and_ownership_passes_on(conn, 
 def test_their_files_are_deleted_and_others_are_not(conn, client, world):
     ann, bob = world["ann"], world["bob"]
 
-    assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 204
+    assert _erase(client, ann).status_code == 204
 
     for prefix in ("imports", "exports", "attachments"):
         assert list(storage.list_keys(f"{prefix}/{ann['id']}/")) == []
@@ -297,14 +322,14 @@ def test_their_files_are_deleted_and_others_are_not(conn, client, world):
 
 def test_the_erased_token_stops_working(conn, client, world):
     ann = world["ann"]
-    assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 204
+    assert _erase(client, ann).status_code == 204
 
     assert client.http.get("/users/me", headers=ann["headers"]).status_code == 401
-    assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 401
+    assert _erase(client, ann).status_code == 401
 
 
 def test_a_table_added_later_is_found_through_the_schema(conn, client, make_user):
-    ann = make_user()
+    ann = _can_sign_in(conn, make_user())
     conn.execute(
         """CREATE TABLE test_erasure_devices (user_id UUID REFERENCES users(id) ON DELETE CASCADE, label TEXT);
            CREATE TABLE test_erasure_reviews (reviewer UUID REFERENCES users(id) ON DELETE SET NULL, body TEXT)"""
@@ -313,7 +338,7 @@ def test_a_table_added_later_is_found_through_the_schema(conn, client, make_user
         conn.execute("INSERT INTO test_erasure_devices VALUES (%s, 'ann laptop')", (ann["id"],))
         conn.execute("INSERT INTO test_erasure_reviews VALUES (%s, 'a review')", (ann["id"],))
 
-        assert client.http.delete("/users/me", headers=ann["headers"]).status_code == 204
+        assert _erase(client, ann).status_code == 204
 
         assert conn.execute("SELECT count(*) AS n FROM test_erasure_devices").fetchone()["n"] == 0
         assert conn.execute("SELECT reviewer FROM test_erasure_reviews").fetchone()["reviewer"] is None
@@ -328,7 +353,7 @@ def test_a_failing_storage_commits_nothing(conn, client, world, monkeypatch):
         raise ConnectionError("storage down")
 
     monkeypatch.setattr(storage, "delete_prefix", unreachable)
-    r = client.http.delete("/users/me", headers=ann["headers"])
+    r = _erase(client, ann)
 
     assert r.status_code == 500
     user = conn.execute("SELECT status, first_name FROM users WHERE id = %s", (ann["id"],)).fetchone()

@@ -114,7 +114,7 @@ def test_a_failed_request_keeps_what_completed_units_wrote_as_without_the_key(ma
     assert conn.execute("SELECT count(*) AS n FROM idempotency_keys").fetchone()["n"] == 0
 
 
-def test_sensitive_responses_are_replayed_but_stored_encrypted(make_user, conn, services):
+def test_responses_are_replayed_but_stored_encrypted(make_user, conn, services):
     from chalicelib.api import idempotency
     from chalicelib.api.context import Principal, RequestContext
 
@@ -122,8 +122,8 @@ def test_sensitive_responses_are_replayed_but_stored_encrypted(make_user, conn, 
     ctx = RequestContext("r2", "POST", "/s", None, None, {}, principal=Principal(user["id"], user["session_id"]))
     secret = {"secret": "JBSWY3DPEHPK3PXP"}
 
-    first = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, secret, {}), sensitive=True)
-    again = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, {"secret": "other"}, {}), sensitive=True)
+    first = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, secret, {}))
+    again = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, {"secret": "other"}, {}))
 
     assert first[1] == again[1] == secret
     stored = conn.execute("SELECT response_body::text AS b FROM idempotency_keys").fetchone()["b"]

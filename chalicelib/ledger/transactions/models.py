@@ -131,8 +131,13 @@ class TransactionList(ResponseModel):
     next_cursor: str | None
 
 
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+
+
 class ReceiptUploadRequest(RequestModel):
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    # The file's size: signed into the upload URL, so the upload must be exactly this long.
+    size: int | None = Field(default=None, ge=1, le=RECEIPT_MAX_BYTES)
 
 
 class ReceiptUpload(ResponseModel):

@@ -3,8 +3,11 @@ presigned URLs under attachments/{user_id}/receipts/{transaction_id}.{ext} (user
 transaction's owner, so a person's files live under their prefix); the transaction's
 receipt_url keeps the key.
 
-A presigned PUT cannot carry a size limit (only a POST policy can, and the contract's
-answer is a single upload_url), so uploads are bounded by the URL's lifetime instead."""
+The upload URL signs Content-Type (images and PDF only) and, when the request gives the
+file's `size` (at most 10 MB), Content-Length: storage that checks signatures refuses any
+other type or size. (A presigned PUT cannot sign a range, only a POST policy can, and the
+contract's answer is a single upload_url.) Downloads answer with the stored type, inline
+for images and PDF only (chalicelib/infra/storage.py)."""
 
 from uuid import UUID
 
@@ -27,7 +30,7 @@ def receipt_key(user_id: UUID, transaction_id: UUID, content_type: str) -> str:
     return f"attachments/{user_id}/receipts/{transaction_id}.{EXTENSIONS[content_type]}"
 
 
-def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str) -> ReceiptUpload:
+def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
     """A presigned upload URL for the transaction's receipt; the key is kept on the transaction."""
     with db.transaction() as conn:
         before = repo.get(conn, transaction_id, for_update=True)
@@ -38,7 +41,9 @@ def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str
         )
         key = receipt_key(before["user_id"], transaction_id, content_type)
         try:
-            url = storage.presigned_put(key, expires_seconds=EXPIRES_SECONDS)
+            url = storage.presigned_put(
+                key, expires_seconds=EXPIRES_SECONDS, content_type=content_type, content_length=size
+            )
         except Exception as exc:
             logger.warning("receipt upload url failed", extra={"error": type(exc).__name__})
             raise ServiceUnavailable("File storage is unavailable; try again shortly") from None

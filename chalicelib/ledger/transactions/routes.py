@@ -81,7 +81,7 @@ def delete_transaction(ctx: RequestContext, transaction_id: UUID):
 )
 def upload_receipt(ctx: RequestContext, transaction_id: UUID, body: ReceiptUploadRequest):
     """A presigned URL to upload the transaction's receipt (jpeg, png or pdf)."""
-    return receipts.start_upload(ctx, transaction_id=transaction_id, content_type=body.content_type)
+    return receipts.start_upload(ctx, transaction_id=transaction_id, content_type=body.content_type, size=body.size)
 
 
 @routes.route("/transactions/{transaction_id}/receipt", response=ReceiptDownload, errors_=(404,))

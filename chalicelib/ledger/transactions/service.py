@@ -6,8 +6,9 @@ account it is owned by the account's owner. Balances are the database's job (sta
 triggers); every write here first locks the accounts it touches, in id order, so
 concurrent writers queue instead of deadlocking.
 
-Status moves: pending -> posted | cancelled | disputed; posted -> disputed | cancelled;
-disputed -> posted | cancelled; cancelled is final (book a new transaction instead).
+Status may change in any direction (API.md): a cancelled transaction set back to
+pending or posted is a user undoing a mistake, and counts in the balance again (the
+balance trigger counts every row that is not cancelled, whatever it was before).
 categorization_source: a category chosen by a person is "manual"; a PATCH that sets
 category_id on an "ml" or "plaid" categorization records "user_correction" (and drops
 the confidence)."""
@@ -31,12 +32,6 @@ from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
 from chalicelib.search import outbox
 
-TRANSITIONS = {
-    "pending": {"posted", "cancelled", "disputed"},
-    "posted": {"disputed", "cancelled"},
-    "disputed": {"posted", "cancelled"},
-    "cancelled": set(),
-}
 NOT_NULL = ("account_id", "amount", "description", "transaction_date", "status", "currency")
 
 
@@ -67,6 +62,15 @@ def _check_category(conn: psycopg.Connection, access: Access, category_id: UUID,
         category["is_default"] or category["family_id"] == account["family_id"]
     ):
         raise ValidationFailed.field("category_id", "a family account takes default or family categories only")
+
+
+def _category_fits(conn: psycopg.Connection, access: Access, category_id: UUID, account: dict[str, Any]) -> bool:
+    """The same rule for a suggested category as for a chosen one (a misfit is left out, not an error)."""
+    try:
+        _check_category(conn, access, category_id, account)
+    except (NotFound, ValidationFailed):
+        return False
+    return True
 
 
 def _check_consistency(row: dict[str, Any], account: dict[str, Any]) -> None:
@@ -124,7 +128,7 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
                 description=row["description"],
                 merchant=row["merchant"],
             )
-            if suggestion is not None:
+            if suggestion is not None and _category_fits(conn, access, suggestion.category_id, account):
                 row.update(
                     category_id=suggestion.category_id,
                     categorization_source=suggestion.source,
@@ -167,7 +171,6 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             changes["family_id"] = account["family_id"]
             if account["family_id"] is None:
                 changes["user_id"] = account["user_id"]
-        _apply_status(before["status"], changes)
         category_id = changes.get("category_id", before["category_id"])
         if category_id is not None and ("category_id" in changes or "account_id" in changes):
             _check_category(conn, access, category_id, account)
@@ -189,12 +192,6 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
         return out
-
-
-def _apply_status(current: str, changes: dict[str, Any]) -> None:
-    new = changes.get("status", current)
-    if new != current and new not in TRANSITIONS[current]:
-        raise Conflict(f"A {current} transaction cannot become {new}")
 
 
 def _apply_categorization_source(before: dict[str, Any], changes: dict[str, Any]) -> None:
