@@ -129,6 +129,14 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                 break
     except ProviderError as exc:
         return _failed(connection_id, report, exc)
+    except Exception:
+        # Committed pages stay (their cursor with them); the run is recorded as failed, not left running.
+        with db.transaction() as conn:
+            repo.finish_sync_log(
+                conn, log_id=report.log_id, status="failed", error_message="The bank sync stopped on an internal error",
+                metadata={"pages": report.pages, "restarts": report.restarts},
+            )  # fmt: skip
+        raise
     report.status = "completed"
     with db.transaction() as conn:
         repo.finish_sync_log(

@@ -132,10 +132,22 @@ class FakePlaid:
         if item.paginating:
             item.mutated_while_paginating = True
 
-    def add(self, item: Item, account: Account | int = 0, *, amount: str, name: str = "Purchase",
-            day: date | None = None, pending: bool = False, pending_transaction_id: str | None = None,
-            merchant: str | None = None, category: tuple[str, str, str] | None = None,
-            location: dict | None = None, currency: str | None = None, account_id: str | None = None) -> str:  # fmt: skip
+    def add(
+        self,
+        item: Item,
+        account: Account | int = 0,
+        *,
+        amount: str,
+        name: str = "Purchase",
+        day: date | None = None,
+        pending: bool = False,
+        pending_transaction_id: str | None = None,
+        merchant: str | None = None,
+        category: tuple[str, str, str] | None = None,
+        location: dict | None = None,
+        currency: str | None = None,
+        account_id: str | None = None,
+    ) -> str:
         with self._lock:
             acc = item.accounts[account] if isinstance(account, int) else account
             txn_id = f"txn-{uuid.uuid4().hex[:16]}"
@@ -173,14 +185,28 @@ class FakePlaid:
         """The bank posts a pending transaction: a new id naming the pending one, which is removed."""
         with self._lock:
             pending = item.transactions[pending_id]
-            posted = self.add(item, 0, amount=amount or str(pending["amount"]), name=pending["name"],
-                              merchant=pending["merchant_name"], pending_transaction_id=pending_id,
-                              account_id=pending["account_id"], day=date.fromisoformat(pending["date"]))  # fmt: skip
+            posted = self.add(
+                item,
+                0,
+                amount=amount or str(pending["amount"]),
+                name=pending["name"],
+                merchant=pending["merchant_name"],
+                pending_transaction_id=pending_id,
+                account_id=pending["account_id"],
+                day=date.fromisoformat(pending["date"]),
+            )
             self.remove(item, pending_id)
             return posted
 
-    def fail(self, endpoint: str, *, after: int = 0, status: int = 400, error_type: str = "API_ERROR",
-             error_code: str = "INTERNAL_SERVER_ERROR") -> None:  # fmt: skip
+    def fail(
+        self,
+        endpoint: str,
+        *,
+        after: int = 0,
+        status: int = 400,
+        error_type: str = "API_ERROR",
+        error_code: str = "INTERNAL_SERVER_ERROR",
+    ) -> None:
         """The next call of `endpoint` after `after` successful ones fails once like this."""
         self.failures.append((endpoint, after, PlaidFailure(status, error_type, error_code)))
 
@@ -192,14 +218,40 @@ class FakePlaid:
 
     def jwk(self) -> dict[str, Any]:
         numbers = self._key.public_key().public_numbers()
-        return {"alg": "ES256", "crv": "P-256", "kid": self.kid, "kty": "EC", "use": "sig",
-                "x": _b64(numbers.x), "y": _b64(numbers.y), "created_at": self.key_created, "expired_at": None}  # fmt: skip
+        return {
+            "alg": "ES256",
+            "crv": "P-256",
+            "kid": self.kid,
+            "kty": "EC",
+            "use": "sig",
+            "x": _b64(numbers.x),
+            "y": _b64(numbers.y),
+            "created_at": self.key_created,
+            "expired_at": None,
+        }
 
-    def webhook(self, item: Item, webhook_type: str, webhook_code: str, *, iat: float | None = None,
-                key=None, alg: str = "ES256", kid: str | None = None, **extra: Any) -> tuple[bytes, dict[str, str]]:  # fmt: skip
+    def webhook(
+        self,
+        item: Item,
+        webhook_type: str,
+        webhook_code: str,
+        *,
+        iat: float | None = None,
+        key=None,
+        alg: str = "ES256",
+        kid: str | None = None,
+        **extra: Any,
+    ) -> tuple[bytes, dict[str, str]]:
         """A webhook body and its headers, signed as Plaid signs them."""
-        body = json.dumps({"webhook_type": webhook_type, "webhook_code": webhook_code, "item_id": item.item_id,
-                           "environment": "sandbox", **extra}).encode()  # fmt: skip
+        body = json.dumps(
+            {
+                "webhook_type": webhook_type,
+                "webhook_code": webhook_code,
+                "item_id": item.item_id,
+                "environment": "sandbox",
+                **extra,
+            }
+        ).encode()
         claims = {
             "iat": int(iat if iat is not None else time.time()),
             "request_body_sha256": hashlib.sha256(body).hexdigest(),
@@ -272,41 +324,95 @@ class FakePlaid:
     def _account_json(self, item: Item, index: int) -> dict:
         acc = item.accounts[index]
         current = float(self.current_balance(item, index))
-        return {"account_id": acc.account_id, "balances": {"available": current, "current": current, "limit": None,
-                "iso_currency_code": acc.currency, "unofficial_currency_code": None}, "mask": acc.mask,
-                "name": acc.name, "official_name": f"{acc.name} Account", "type": acc.type, "subtype": acc.subtype}  # fmt: skip
+        return {
+            "account_id": acc.account_id,
+            "balances": {
+                "available": current,
+                "current": current,
+                "limit": None,
+                "iso_currency_code": acc.currency,
+                "unofficial_currency_code": None,
+            },
+            "mask": acc.mask,
+            "name": acc.name,
+            "official_name": f"{acc.name} Account",
+            "type": acc.type,
+            "subtype": acc.subtype,
+        }
 
     def _accounts_get(self, body: dict) -> dict:
         item = self._item_by_token(body)
         return {
             "accounts": [self._account_json(item, n) for n in range(len(item.accounts))],
-            "item": {"item_id": item.item_id, "webhook": "https://example.invalid/webhooks/plaid", "error": None,
-                     "available_products": ["balance"], "billed_products": ["transactions"], "products": ["transactions"],
-                     "consent_expiration_time": None, "update_type": "background",
-                     "institution_id": item.institution_id, "institution_name": item.institution_name},
-        }  # fmt: skip
+            "item": {
+                "item_id": item.item_id,
+                "webhook": "https://example.invalid/webhooks/plaid",
+                "error": None,
+                "available_products": ["balance"],
+                "billed_products": ["transactions"],
+                "products": ["transactions"],
+                "consent_expiration_time": None,
+                "update_type": "background",
+                "institution_id": item.institution_id,
+                "institution_name": item.institution_name,
+            },
+        }
 
     @staticmethod
     def _transaction_json(t: dict) -> dict:
         category = t["category"]
-        location = {"address": None, "city": None, "region": None, "postal_code": None, "country": None,
-                    "lat": None, "lon": None, "store_number": None, **(t["location"] or {})}  # fmt: skip
+        location = {
+            "address": None,
+            "city": None,
+            "region": None,
+            "postal_code": None,
+            "country": None,
+            "lat": None,
+            "lon": None,
+            "store_number": None,
+            **(t["location"] or {}),
+        }
         return {
-            "account_id": t["account_id"], "account_owner": None, "amount": float(t["amount"]),
-            "iso_currency_code": t["iso_currency_code"], "unofficial_currency_code": None,
-            "category": None, "category_id": None, "check_number": None, "counterparties": [],
-            "date": t["date"], "datetime": None, "authorized_date": t["date"], "authorized_datetime": None,
-            "location": location, "logo_url": None, "merchant_entity_id": None, "merchant_name": t["merchant_name"],
-            "name": t["name"], "original_description": None, "payment_channel": "in store",
-            "payment_meta": {"by_order_of": None, "payee": None, "payer": None, "payment_method": None,
-                             "payment_processor": None, "ppd_id": None, "reason": None, "reference_number": None},
-            "pending": t["pending"], "pending_transaction_id": t["pending_transaction_id"],
+            "account_id": t["account_id"],
+            "account_owner": None,
+            "amount": float(t["amount"]),
+            "iso_currency_code": t["iso_currency_code"],
+            "unofficial_currency_code": None,
+            "category": None,
+            "category_id": None,
+            "check_number": None,
+            "counterparties": [],
+            "date": t["date"],
+            "datetime": None,
+            "authorized_date": t["date"],
+            "authorized_datetime": None,
+            "location": location,
+            "logo_url": None,
+            "merchant_entity_id": None,
+            "merchant_name": t["merchant_name"],
+            "name": t["name"],
+            "original_description": None,
+            "payment_channel": "in store",
+            "payment_meta": {
+                "by_order_of": None,
+                "payee": None,
+                "payer": None,
+                "payment_method": None,
+                "payment_processor": None,
+                "ppd_id": None,
+                "reason": None,
+                "reference_number": None,
+            },
+            "pending": t["pending"],
+            "pending_transaction_id": t["pending_transaction_id"],
             "personal_finance_category": (
                 {"primary": category[0], "detailed": category[1], "confidence_level": category[2]} if category else None
             ),
             "transaction_code": None,
-            "transaction_id": t["transaction_id"], "transaction_type": "place", "website": None,
-        }  # fmt: skip
+            "transaction_id": t["transaction_id"],
+            "transaction_type": "place",
+            "website": None,
+        }
 
     def _transactions_sync(self, body: dict) -> dict:
         item = self._item_by_token(body)
@@ -362,10 +468,17 @@ def _handler(fake: FakePlaid):
                 status, payload = 200, fake.handle(self.path, body, {k.lower(): v for k, v in self.headers.items()})
             except PlaidFailure as exc:
                 status = exc.status
-                payload = {"error_type": exc.error_type, "error_code": exc.error_code,
-                           "error_message": f"{exc.message}: secret internal detail", "display_message": None,
-                           "request_id": uuid.uuid4().hex[:15], "causes": [], "status": exc.status,
-                           "documentation_url": "https://plaid.com/docs/errors/", "suggested_action": None}  # fmt: skip
+                payload = {
+                    "error_type": exc.error_type,
+                    "error_code": exc.error_code,
+                    "error_message": f"{exc.message}: secret internal detail",
+                    "display_message": None,
+                    "request_id": uuid.uuid4().hex[:15],
+                    "causes": [],
+                    "status": exc.status,
+                    "documentation_url": "https://plaid.com/docs/errors/",
+                    "suggested_action": None,
+                }
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
