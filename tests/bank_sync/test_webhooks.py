@@ -116,7 +116,8 @@ def test_login_required_then_repaired(client, conn, make_user, fake_plaid):
     note = conn.execute("SELECT type, priority FROM notifications WHERE user_id = %s", (user["id"],)).fetchone()
     assert (note["type"], note["priority"]) == ("security", "high")
     conn.execute(
-        "UPDATE bank_connections SET last_webhook_at = now() - interval '7 hours', last_sync_at = now() - interval '7 hours'"
+        "UPDATE bank_connections SET last_webhook_at = now() - interval '7 hours', "
+        "last_sync_at = now() - interval '7 hours'"
     )
     assert run_job("bank-sync")["due"] == 0  # the schedule leaves it alone until repaired
 
