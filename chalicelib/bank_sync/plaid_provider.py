@@ -134,9 +134,9 @@ class PlaidProvider:
         self._timeout = settings.plaid_timeout_seconds
         self._settings = settings
 
-    def _call(self, method: str, request):
+    def _call(self, method: str, request, **options):
         try:
-            return getattr(self._client, method)(request, _request_timeout=self._timeout)
+            return getattr(self._client, method)(request, _request_timeout=self._timeout, **options)
         except Exception as exc:  # the client's ApiException, urllib3's errors, a model that failed to parse
             raise _error(exc) from None
 
@@ -190,6 +190,15 @@ class PlaidProvider:
         }
         if cursor:
             fields["cursor"] = cursor
+        if not self._settings.plaid_typed_sync_pages:
+            from chalicelib.bank_sync.plaid_pages import parse_page
+
+            raw = self._call("transactions_sync", TransactionsSyncRequest(**fields), _preload_content=False)
+            try:
+                return parse_page(raw.data)
+            except ValueError as exc:  # pydantic's ValidationError is one
+                logger.warning("plaid sync page not understood", extra={"error": str(exc)[:500]})
+                raise ProviderError("UNEXPECTED_RESPONSE", kind="unavailable") from None
         response = self._call("transactions_sync", TransactionsSyncRequest(**fields))
         return SyncPage(
             added=[_transaction(t) for t in response.added],

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     plaid_timeout_seconds: float = Field(default=30.0, gt=0)
     # transactions/sync page size (Plaid's maximum is 500).
     bank_sync_page_size: int = Field(default=500, ge=1, le=500)
+    # Read sync pages through plaid-python's generated models (slow: ~15 ms a transaction)
+    # instead of our own strict models of the fields used (bank_sync/plaid_pages.py).
+    plaid_typed_sync_pages: bool = False
     # The schedule syncs items whose webhooks have been silent this long.
     bank_sync_silent_hours: int = Field(default=6, ge=1)
     # A Plaid-Verification token older than this is refused (Plaid: 5 minutes).

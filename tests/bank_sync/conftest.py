@@ -26,6 +26,8 @@ def fake_plaid(monkeypatch):
         "PLAID_BASE_URL": fake.url,
         "PLAID_WEBHOOK_URL": "https://api.example.test/webhooks/plaid",
         "BANK_SYNC_PAGE_SIZE": "5",
+        # Every page through the client's own models: the fake's shapes are checked by plaid-python.
+        "PLAID_TYPED_SYNC_PAGES": "true",
     }.items():
         monkeypatch.setenv(name, value)
     _reset_caches()

@@ -237,3 +237,38 @@ def test_user_rules_win_over_plaids_category(client, conn, make_user, fake_plaid
         "plaid",
         Decimal("0.40"),
     )
+
+
+def test_the_fast_page_reader_books_what_the_clients_models_book(client, conn, make_user, fake_plaid, monkeypatch):
+    """Production reads sync pages with our own strict models (plaid_pages.py); same rows as plaid-python's."""
+    from chalicelib.bank_sync import plaid_provider
+    from chalicelib.infra.settings import get_settings
+
+    results = []
+    for typed in ("true", "false"):
+        monkeypatch.setenv("PLAID_TYPED_SYNC_PAGES", typed)
+        get_settings.cache_clear()
+        plaid_provider._api.cache_clear()
+        user = make_user()
+        token = fake_plaid.create_item()
+        item = fake_plaid.item_of(token)
+        coffee = ("FOOD_AND_DRINK", "FOOD_AND_DRINK_COFFEE", "HIGH")
+        fake_plaid.add(item, amount="4.105", name="COFFEE", merchant="Cafe", category=coffee,
+                       location={"city": "Oslo", "lat": 59.91, "lon": 10.75})  # fmt: skip
+        pending = fake_plaid.add(item, amount="20.00", name="HOLD", pending=True)
+        fake_plaid.post(item, pending, amount="19.99")
+        fake_plaid.add(item, amount="-100.00", name="REFUND", currency="EUR")
+        connection = client.http.post(
+            "/bank-connections", body=f'{{"public_token": "{token}"}}', headers=user["headers"]
+        ).json_body
+        report = sync(connection["id"])
+        rows = conn.execute(
+            """SELECT description, merchant, amount, currency, status, location, categorization_source,
+                      categorization_confidence, transaction_date, posted_date
+                 FROM transactions WHERE account_id = %s ORDER BY description""",
+            (connection["accounts"][0]["id"],),
+        ).fetchall()
+        results.append((report.added, report.updated, report.deleted, rows))
+        assert_balance_is_plaids(conn, fake_plaid, item, connection["accounts"][0]["id"])
+    assert results[0] == results[1]
+    assert [r["description"] for r in results[1][3]] == ["COFFEE", "HOLD", "REFUND"]
