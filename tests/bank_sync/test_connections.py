@@ -224,3 +224,15 @@ def test_import_app_does_not_load_plaid():
     code = "import sys, app; print(any(m == 'plaid' or m.startswith('plaid.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_retried_link_with_the_same_idempotency_key_exchanges_once(client, conn, make_user, fake_plaid):
+    user = make_user()
+    token = fake_plaid.create_item()
+    headers = {**user["headers"], "Idempotency-Key": "link-once-1"}
+    first = post(client, "/bank-connections", {"public_token": token}, headers)
+    again = post(client, "/bank-connections", {"public_token": token}, headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json_body == first.json_body
+    assert fake_plaid.calls.count("/item/public_token/exchange") == 1
+    assert conn.execute("SELECT count(*) AS n FROM accounts").fetchone()["n"] == 1

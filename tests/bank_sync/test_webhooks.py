@@ -161,3 +161,13 @@ def test_a_webhook_for_an_item_we_do_not_hold_is_ignored(client, conn, make_user
     body, headers = fake_plaid.webhook(fake_plaid.item_of(token), "TRANSACTIONS", "SYNC_UPDATES_AVAILABLE")
     response = client.http.post("/webhooks/plaid", body=body, headers=headers)
     assert response.status_code == 200 and response.json_body == {"status": "ignored"}
+
+
+def test_an_item_error_webhook_marks_the_connection_and_tells_the_owner(client, conn, make_user, fake_plaid):
+    user = make_user()
+    _, item = link(client, fake_plaid, user)
+    body, headers = fake_plaid.webhook(item, "ITEM", "ERROR", error={"error_code": "INSTITUTION_DOWN"})
+    assert client.http.post("/webhooks/plaid", body=body, headers=headers).json_body == {"status": "error"}
+    assert (_connection(conn)["status"], _connection(conn)["error_code"]) == ("error", "INSTITUTION_DOWN")
+    note = conn.execute("SELECT type, message FROM notifications").fetchone()
+    assert note["type"] == "system" and "INSTITUTION_DOWN" in note["message"]
