@@ -86,6 +86,7 @@ def sync_connection(*, connection_id: UUID, reason: str = "manual", provider: Ba
 
 def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None) -> SyncReport:
     report = SyncReport(connection_id, "skipped")
+    provider = provider or providers.provider()
     with db.transaction() as conn:
         connection = repo.get_connection(conn, connection_id)
         if connection is None or connection["access_token_enc"] is None or connection["status"] == "revoked":
@@ -101,7 +102,6 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                       "ignored_unknown_account": 0, "rounded_amounts": 0, "currency_mismatches": 0},
         )  # fmt: skip
         categories = _default_categories(conn)
-    provider = provider or providers.provider()
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
     page_size = get_settings().bank_sync_page_size
