@@ -127,13 +127,11 @@ def _run(args) -> None:
         account_id = created.json_body["accounts"][0]["id"]
         from uuid import UUID
 
-        tracemalloc.start()
+        phases = _time_phases()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         report = sync_connection(connection_id=UUID(connection_id), reason="bench")
         seconds = time.perf_counter() - t0
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
             stored = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
@@ -141,9 +139,20 @@ def _run(args) -> None:
         assert report.status == "completed" and stored == args.rows, (report, stored)
         assert balance == FAKE.current_balance(item), (balance, FAKE.current_balance(item))
         print(f"sync: {args.rows:,} transactions in {report.pages} pages of {args.page}: {seconds:.2f} s, "
-              f"{args.rows / seconds:,.0f} rows/s; Python peak (tracemalloc, fake server included) "
-              f"{peak / 2**20:.1f} MiB; max RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB; "
-              f"balance {balance} = Plaid's")  # fmt: skip
+              f"{args.rows / seconds:,.0f} rows/s (fetching pages {phases['fetch']:.2f} s incl. the fake server's "
+              f"{FAKE.serve_seconds:.2f} s, writing pages {phases['write']:.2f} s); max RSS of the process "
+              f"(fake server and its {args.rows:,} transactions included) {rss_before / 1024:.0f} -> "
+              f"{rss_after / 1024:.0f} MiB; balance {balance} = Plaid's")  # fmt: skip
+        tracemalloc.start()
+        FAKE.add(item, amount="1.00", name="memory probe")
+        conn_probe = UUID(connection_id)
+        for n in range(args.page * 4):
+            FAKE.add(item, amount=f"{n % 97 + 1}.00", name=f"MEMORY PROBE {n}", merchant="Probe")
+        sync_connection(connection_id=conn_probe, reason="bench")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"Python heap peak while syncing {args.page * 4 + 1:,} more rows (tracemalloc, client side and "
+              f"fake server): {peak / 2**20:.1f} MiB")  # fmt: skip
 
         latencies = []
         for n in range(args.webhooks):
@@ -161,6 +170,28 @@ def _run(args) -> None:
         print(f"webhook -> searchable (postgres engine; S3 delivery not included): median "
               f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
               f"over {len(latencies)} webhooks")  # fmt: skip
+
+
+def _time_phases() -> dict[str, float]:
+    """Wall time spent fetching pages (client + fake server) and writing them (our database work)."""
+    from chalicelib.bank_sync import sync
+    from chalicelib.bank_sync.plaid_provider import PlaidProvider
+
+    phases = {"fetch": 0.0, "write": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[name] += time.perf_counter() - t0
+
+        return wrapper
+
+    PlaidProvider.sync_page = timed("fetch", PlaidProvider.sync_page)
+    sync._apply_page = timed("write", sync._apply_page)
+    return phases
 
 
 def _job_keys():

@@ -55,22 +55,29 @@ def stage(conn: psycopg.Connection, rows: list[dict[str, Any]], *, account_ids: 
         ),
         (Jsonb(rows, dumps=_dumps),),
     )
-    # Already held (a re-delivered page, a modified transaction) ...
+    # Already held (a re-delivered page, a modified transaction) ... The ids go in as arrays so
+    # each monthly partition answers from its (account_id, plaid_transaction_id) index: a join
+    # against the staged table would read the account's whole history on every page.
+    plaid_ids = [r["plaid_id"] for r in rows]
     conn.execute(
         """UPDATE bank_sync_rows r SET existing_id = t.id, existing_date = t.transaction_date
-             FROM transactions t
-            WHERE t.account_id = ANY(%s) AND t.plaid_transaction_id = r.plaid_id""",
-        (account_ids,),
+             FROM (SELECT id, transaction_date, plaid_transaction_id FROM transactions
+                    WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s)) t
+            WHERE t.plaid_transaction_id = r.plaid_id""",
+        (account_ids, plaid_ids),
     )
     # ... or the posted form of a pending transaction we hold: it takes the pending row's
     # place (same id, notes and tags), so the balance counts it once.
-    conn.execute(
-        """UPDATE bank_sync_rows r SET existing_id = t.id, existing_date = t.transaction_date, replaces_pending = TRUE
-             FROM transactions t
-            WHERE r.existing_id IS NULL AND r.pending_plaid_id IS NOT NULL AND r.status = 'posted'
-              AND t.account_id = ANY(%s) AND t.plaid_transaction_id = r.pending_plaid_id""",
-        (account_ids,),
-    )
+    pending_ids = [r["pending_plaid_id"] for r in rows if r["pending_plaid_id"] and r["status"] == "posted"]
+    if pending_ids:
+        conn.execute(
+            """UPDATE bank_sync_rows r SET existing_id = t.id, existing_date = t.transaction_date,
+                      replaces_pending = TRUE
+                 FROM (SELECT id, transaction_date, plaid_transaction_id FROM transactions
+                        WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s)) t
+                WHERE r.existing_id IS NULL AND r.status = 'posted' AND t.plaid_transaction_id = r.pending_plaid_id""",
+            (account_ids, pending_ids),
+        )
 
 
 def categorize(conn: psycopg.Connection, *, user_id: UUID, family_id: UUID | None) -> None:
@@ -110,7 +117,30 @@ def write(conn: psycopg.Connection, *, user_id: UUID, account_ids: list[UUID], r
         RETURNING id""",
         (user_id,),
     ).fetchall()
-    updated = conn.execute(
+    existing = [
+        r["existing_id"]
+        for r in conn.execute("SELECT existing_id FROM bank_sync_rows WHERE existing_id IS NOT NULL").fetchall()
+    ]
+    updated = []
+    if existing:
+        updated = _update_existing(conn, existing)
+    deleted = []
+    if removed:
+        deleted = conn.execute(
+            "DELETE FROM transactions WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s) RETURNING id",
+            (account_ids, removed),
+        ).fetchall()
+    return PageWrite(
+        inserted=[r["id"] for r in inserted],
+        updated=[r["id"] for r in updated],
+        deleted=[r["id"] for r in deleted],
+        replaced_pending=sum(1 for r in updated if r["replaces_pending"]),
+    )
+
+
+def _update_existing(conn: psycopg.Connection, existing: list[UUID]) -> list[dict[str, Any]]:
+    """The page's transactions we already hold, changed in place (t.id = ANY: index lookups per partition)."""
+    return conn.execute(
         f"""UPDATE transactions t SET
                    account_id = r.account_id, family_id = a.family_id, amount = r.amount, currency = r.currency,
                    description = r.description, merchant = r.merchant, location = r.location,
@@ -124,18 +154,7 @@ def write(conn: psycopg.Connection, *, user_id: UUID, account_ids: list[UUID], r
                    categorization_confidence = CASE WHEN {USER_CHOSEN} THEN t.categorization_confidence
                                                     ELSE r.categorization_confidence END
               FROM bank_sync_rows r JOIN accounts a ON a.id = r.account_id
-             WHERE t.id = r.existing_id AND t.transaction_date = r.existing_date
-         RETURNING t.id, r.replaces_pending"""
+             WHERE t.id = r.existing_id AND t.transaction_date = r.existing_date AND t.id = ANY(%s)
+         RETURNING t.id, r.replaces_pending""",
+        (existing,),
     ).fetchall()
-    deleted = []
-    if removed:
-        deleted = conn.execute(
-            "DELETE FROM transactions WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s) RETURNING id",
-            (account_ids, removed),
-        ).fetchall()
-    return PageWrite(
-        inserted=[r["id"] for r in inserted],
-        updated=[r["id"] for r in updated],
-        deleted=[r["id"] for r in deleted],
-        replaced_pending=sum(1 for r in updated if r["replaces_pending"]),
-    )

@@ -86,6 +86,7 @@ def sync_connection(*, connection_id: UUID, reason: str = "manual", provider: Ba
 
 def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None) -> SyncReport:
     report = SyncReport(connection_id, "skipped")
+    started = time.monotonic()
     provider = provider or providers.provider()
     with db.transaction() as conn:
         connection = repo.get_connection(conn, connection_id)
@@ -125,6 +126,14 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                 continue
             report.pages += 1
             cursor = page.next_cursor
+            if report.pages % 20 == 0:
+                elapsed = time.monotonic() - started
+                logger.info(
+                    "bank sync progress",
+                    extra={"connection_id": str(connection_id), "pages": report.pages,
+                           "rows": report.added + report.updated, "rows_per_second": round(
+                               (report.added + report.updated) / elapsed) if elapsed else None},
+                )  # fmt: skip
             if done:
                 break
     except ProviderError as exc:
@@ -240,9 +249,12 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
             deleted=len(written.deleted), metadata=metadata,
         )  # fmt: skip
         repo.add_sync_errors(conn, log_id=report.log_id, errors=warnings)
-        if written.inserted or written.updated or written.deleted:
+        changed = bool(written.inserted or written.updated or written.deleted)
+        if changed:
             invalidation.invalidate_visible_to(conn, owner_id=connection["user_id"], family_id=connection["family_id"])
-            # Budgets move with the bank as with an import: alerts are decided in this transaction.
+        if not page.has_more and (changed or report.added or report.updated or report.deleted):
+            # Budgets move with the bank as with an import, decided once the run's last page is in
+            # (in its transaction; alerts are once-only, so a run resumed after a crash decides them then).
             evaluate_budget_alerts_for_user(conn, user_id=connection["user_id"])
     report.added += len(written.inserted)
     report.updated += len(written.updated)

@@ -20,11 +20,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.bank_sync.plaid_shapes import PlaidFailure, handler_for, transaction_json
 
 CLIENT_ID = "fake-client-id"
 SECRET = "fake-secret"
@@ -32,11 +34,6 @@ SECRET = "fake-secret"
 
 def _b64(n: int) -> str:
     return base64.urlsafe_b64encode(n.to_bytes(32, "big")).decode().rstrip("=")
-
-
-class PlaidFailure(Exception):
-    def __init__(self, status: int, error_type: str, error_code: str, message: str = "fake failure"):
-        self.status, self.error_type, self.error_code, self.message = status, error_type, error_code, message
 
 
 @dataclass
@@ -60,6 +57,7 @@ class Item:
     error_code: str | None = None
     removed: bool = False
     transactions: dict[str, dict] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=dict)  # account_id -> sum of its live amounts
     log: list[tuple[str, str, dict]] = field(default_factory=list)  # (kind, transaction_id, snapshot)
     paginating: bool = False
     mutated_while_paginating: bool = False
@@ -70,6 +68,7 @@ class FakePlaid:
         self.items: dict[str, Item] = {}
         self.public_tokens: dict[str, str | None] = {}  # token -> item_id (None once exchanged)
         self.token_items: dict[str, str] = {}
+        self.serve_seconds = 0.0
         self.calls: list[str] = []
         self.failures: list[tuple[str, int, PlaidFailure]] = []  # (endpoint, calls to let through, failure)
         self.after_sync_page: list = []  # callables run once after a sync page is served
@@ -79,7 +78,7 @@ class FakePlaid:
         self.key_created = int(time.time())
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -165,6 +164,7 @@ class FakePlaid:
                 "location": location,
             }
             item.transactions[txn_id] = txn
+            item.totals[txn["account_id"]] = item.totals.get(txn["account_id"], Decimal(0)) + txn["amount"]
             self._mutate(item, "added", txn)
             return txn_id
 
@@ -173,12 +173,15 @@ class FakePlaid:
             txn = item.transactions[txn_id]
             if "amount" in changes:
                 changes["amount"] = Decimal(changes["amount"])
+            item.totals[txn["account_id"]] -= txn["amount"]
             txn.update(changes)
+            item.totals[txn["account_id"]] = item.totals.get(txn["account_id"], Decimal(0)) + txn["amount"]
             self._mutate(item, "modified", txn)
 
     def remove(self, item: Item, txn_id: str) -> None:
         with self._lock:
             txn = item.transactions.pop(txn_id)
+            item.totals[txn["account_id"]] -= txn["amount"]
             self._mutate(item, "removed", txn)
 
     def post(self, item: Item, pending_id: str, *, amount: str | None = None) -> str:
@@ -213,7 +216,7 @@ class FakePlaid:
     def current_balance(self, item: Item, account: int = 0) -> Decimal:
         """What Plaid reports as current: funds for depository, the amount owed for credit and loans."""
         acc = item.accounts[account]
-        total = sum((t["amount"] for t in item.transactions.values() if t["account_id"] == acc.account_id), Decimal(0))
+        total = item.totals.get(acc.account_id, Decimal(0))  # kept as transactions change: a page stays O(page)
         return acc.base + total if acc.type in ("credit", "loan") else acc.base - total
 
     def jwk(self) -> dict[str, Any]:
@@ -263,6 +266,13 @@ class FakePlaid:
     # --- the endpoints ------------------------------------------------------------------
 
     def handle(self, path: str, body: dict, headers: dict) -> dict:
+        started = time.perf_counter()
+        try:
+            return self._handle(path, body, headers)
+        finally:
+            self.serve_seconds += time.perf_counter() - started
+
+    def _handle(self, path: str, body: dict, headers: dict) -> dict:
         with self._lock:
             self.calls.append(path)
             for n, (endpoint, after, failure) in enumerate(self.failures):
@@ -358,62 +368,6 @@ class FakePlaid:
             },
         }
 
-    @staticmethod
-    def _transaction_json(t: dict) -> dict:
-        category = t["category"]
-        location = {
-            "address": None,
-            "city": None,
-            "region": None,
-            "postal_code": None,
-            "country": None,
-            "lat": None,
-            "lon": None,
-            "store_number": None,
-            **(t["location"] or {}),
-        }
-        return {
-            "account_id": t["account_id"],
-            "account_owner": None,
-            "amount": float(t["amount"]),
-            "iso_currency_code": t["iso_currency_code"],
-            "unofficial_currency_code": None,
-            "category": None,
-            "category_id": None,
-            "check_number": None,
-            "counterparties": [],
-            "date": t["date"],
-            "datetime": None,
-            "authorized_date": t["date"],
-            "authorized_datetime": None,
-            "location": location,
-            "logo_url": None,
-            "merchant_entity_id": None,
-            "merchant_name": t["merchant_name"],
-            "name": t["name"],
-            "original_description": None,
-            "payment_channel": "in store",
-            "payment_meta": {
-                "by_order_of": None,
-                "payee": None,
-                "payer": None,
-                "payment_method": None,
-                "payment_processor": None,
-                "ppd_id": None,
-                "reason": None,
-                "reference_number": None,
-            },
-            "pending": t["pending"],
-            "pending_transaction_id": t["pending_transaction_id"],
-            "personal_finance_category": (
-                {"primary": category[0], "detailed": category[1], "confidence_level": category[2]} if category else None
-            ),
-            "transaction_code": None,
-            "transaction_id": t["transaction_id"],
-            "transaction_type": "place",
-            "website": None,
-        }
-
     def _transactions_sync(self, body: dict) -> dict:
         item = self._item_by_token(body)
         if item.mutated_while_paginating:
@@ -432,8 +386,8 @@ class FakePlaid:
         has_more = end < len(item.log)
         item.paginating = has_more
         response = {
-            "added": [self._transaction_json(s) for k, _, s in events if k == "added"],
-            "modified": [self._transaction_json(s) for k, _, s in events if k == "modified"],
+            "added": [transaction_json(s) for k, _, s in events if k == "added"],
+            "modified": [transaction_json(s) for k, _, s in events if k == "modified"],
             "removed": [{"transaction_id": i, "account_id": s["account_id"]} for k, i, s in events if k == "removed"],
             "next_cursor": base64.urlsafe_b64encode(str(end).encode()).decode(),
             "has_more": has_more,
@@ -454,36 +408,3 @@ class FakePlaid:
         if body.get("key_id") != self.kid:
             raise PlaidFailure(400, "INVALID_INPUT", "INVALID_WEBHOOK_VERIFICATION_KEY_ID")
         return {"key": self.jwk()}
-
-
-def _handler(fake: FakePlaid):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # quiet
-            pass
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-                status, payload = 200, fake.handle(self.path, body, {k.lower(): v for k, v in self.headers.items()})
-            except PlaidFailure as exc:
-                status = exc.status
-                payload = {
-                    "error_type": exc.error_type,
-                    "error_code": exc.error_code,
-                    "error_message": f"{exc.message}: secret internal detail",
-                    "display_message": None,
-                    "request_id": uuid.uuid4().hex[:15],
-                    "causes": [],
-                    "status": exc.status,
-                    "documentation_url": "https://plaid.com/docs/errors/",
-                    "suggested_action": None,
-                }
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

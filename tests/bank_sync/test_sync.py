@@ -272,3 +272,35 @@ def test_the_fast_page_reader_books_what_the_clients_models_book(client, conn, m
         assert_balance_is_plaids(conn, fake_plaid, item, connection["accounts"][0]["id"])
     assert results[0] == results[1]
     assert [r["description"] for r in results[1][3]] == ["COFFEE", "HOLD", "REFUND"]
+
+
+def test_a_sync_moves_budgets_the_search_outbox_and_caches_as_an_import_does(client, conn, make_user, fake_plaid):
+    user = make_user()
+    coffee = default_category(conn, "Coffee Shops", "Food & Dining")
+    budget = conn.execute(
+        """INSERT INTO budgets (user_id, name, period_type, start_date, total_amount)
+           VALUES (%s, 'Coffee', 'monthly', date_trunc('month', CURRENT_DATE)::date, 10) RETURNING id""",
+        (user["id"],),
+    ).fetchone()["id"]
+    conn.execute(
+        "INSERT INTO budget_categories (budget_id, category_id, allocated_amount) VALUES (%s, %s, 10)", (budget, coffee)
+    )
+    token = fake_plaid.create_item()
+    item = fake_plaid.item_of(token)
+    body = f'{{"public_token": "{token}"}}'
+    connection = client.http.post("/bank-connections", body=body, headers=user["headers"]).json_body
+    before = client.http.get("/dashboard", headers=user["headers"]).json_body
+    fake_plaid.add(
+        item, amount="12.00", name="BLUE BOTTLE", category=("FOOD_AND_DRINK", "FOOD_AND_DRINK_COFFEE", "HIGH")
+    )
+
+    sync(connection["id"])
+
+    alert = conn.execute("SELECT type FROM notifications WHERE user_id = %s AND type = 'budget_alert'", (user["id"],))
+    assert alert.fetchone() is not None
+    outbox = conn.execute("SELECT count(*) AS n FROM outbox WHERE aggregate_type = 'transaction'").fetchone()["n"]
+    assert outbox == 1
+    after = client.http.get("/dashboard", headers=user["headers"]).json_body
+    assert Decimal(after["spent_month_to_date"]) == Decimal(before["spent_month_to_date"]) + Decimal("12.00")
+    found = client.http.get("/search/transactions?q=blue%20bottle", headers=user["headers"]).json_body
+    assert found["total"] == 1
