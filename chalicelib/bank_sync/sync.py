@@ -12,9 +12,7 @@ Two runs never sync one item at once: a session advisory lock per connection, he
 connection of its own for the run (behind a transaction-mode pooler that connection must
 go direct; the cursor check keeps the result exact even if it did not)."""
 
-import contextlib
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,35 +106,23 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
     page_size = get_settings().bank_sync_page_size
-    # The next page is fetched while this one is written (the next cursor is known as soon as a
-    # page arrives); a prefetched page is only ever applied after its predecessor committed.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-sync-fetch")
-
-    def fetch(at: str | None) -> Future:
-        return pool.submit(provider.sync_page, token, cursor=at, count=page_size)
-
     try:
-        upcoming = fetch(cursor)
         while True:
             try:
-                page = upcoming.result()
+                page = provider.sync_page(token, cursor=cursor, count=page_size)
             except ProviderError as exc:
                 if exc.kind == "mutation" and report.restarts < MAX_RESTARTS:
                     report.restarts += 1
                     cursor = _committed_cursor(connection_id)
-                    upcoming = fetch(cursor)
                     continue
                 raise
-            upcoming = fetch(page.next_cursor) if page.has_more else None
             try:
                 done = _apply_page(connection_id, cursor, page, report, categories)
             except _StaleCursor:
                 report.restarts += 1
                 if report.restarts > MAX_RESTARTS:
                     raise
-                _discard(upcoming)
                 cursor = _committed_cursor(connection_id)
-                upcoming = fetch(cursor)
                 continue
             report.pages += 1
             cursor = page.next_cursor
@@ -160,8 +146,6 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                 metadata={"pages": report.pages, "restarts": report.restarts},
             )  # fmt: skip
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     report.status = "completed"
     with db.transaction() as conn:
         repo.finish_sync_log(
@@ -169,12 +153,6 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
-
-
-def _discard(future: Future | None) -> None:
-    if future is not None:
-        with contextlib.suppress(ProviderError):  # a page nobody will apply: its error says nothing
-            future.result()
 
 
 def _committed_cursor(connection_id: UUID) -> str | None:
