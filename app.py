@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib.analytics.routes import routes as analytics_routes
 from chalicelib.auth.routes import routes as auth_routes
+from chalicelib.bank_sync.routes import routes as bank_sync_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.categorization.routes import routes as categorization_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
@@ -47,6 +48,7 @@ app.register_blueprint(analytics_routes.blueprint)
 app.register_blueprint(import_drop_routes.blueprint)
 app.register_blueprint(import_routes.blueprint)
 app.register_blueprint(categorization_routes.blueprint)
+app.register_blueprint(bank_sync_routes.blueprint)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
@@ -89,6 +91,11 @@ def import_sweep(event):
     return run_job("import-sweep")
 
 
+@app.schedule(Rate(6, unit=Rate.HOURS), name="bank-sync")
+def bank_sync(event):
+    return run_job("bank-sync")
+
+
 # The suffix keeps the built file itself (same prefix) from triggering another build.
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="exports/", suffix="job.json", events=["s3:ObjectCreated:*"])
 def export_requested(event):
@@ -108,3 +115,11 @@ def statement_uploaded(event):
     import_object(
         bucket=event.bucket, key=event.key, etag=obj.get("eTag"), size=obj.get("size"), writer=principal_of(record)
     )
+
+
+@app.on_s3_event(bucket=get_settings().s3_bucket, prefix="bank-sync/", suffix=".json", events=["s3:ObjectCreated:*"])
+def bank_sync_requested(event):
+    # Imported here: the sync (and plaid-python behind it) stays out of the API's cold start.
+    from chalicelib.bank_sync.jobs import handle_sync_object
+
+    return handle_sync_object(key=event.key)

@@ -61,6 +61,12 @@ def _backup(*, dry_run: bool = False):
     return run_backup(dry_run=dry_run)
 
 
+def _bank_sync(*, dry_run: bool = False):
+    from chalicelib.bank_sync.jobs import run_bank_sync
+
+    return run_bank_sync(dry_run=dry_run)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -71,6 +77,7 @@ JOBS: dict[str, Job] = {
         Job("unusual-spending", _unusual_spending, "flag outflows far above the usual at a merchant (daily)"),
         Job("bill-reminders", _bill_reminders, "remind recurring payments due in 0-3 days (daily)"),
         Job("import-sweep", _import_sweep, "fail statement imports left in_progress over 15 minutes (every 5 minutes)"),
+        Job("bank-sync", _bank_sync, "sync bank connections whose webhooks have been silent (every 6 hours)"),
         Job("search-sync", _search_sync, "drain the outbox into Elasticsearch, or mark it processed (every minute)"),
     )
 }

@@ -1,0 +1,64 @@
+"""Request and response models of /bank-connections (API.md "Bank connections (Plaid)")."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.ledger.accounts.models import AccountOut
+
+ConnectionStatus = Literal["active", "login_required", "error", "revoked"]
+
+
+class LinkTokenRequest(RequestModel):
+    family_id: UUID | None = None
+
+
+class LinkTokenOut(ResponseModel):
+    link_token: str
+    expiration: Timestamp
+
+
+class ConnectionCreate(RequestModel):
+    public_token: str = Field(min_length=1, max_length=500, pattern=r"^[\x21-\x7e]+$")
+    family_id: UUID | None = None
+
+
+class ConnectionQuery(RequestModel):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+class InstitutionOut(ResponseModel):
+    id: str | None
+    name: str | None
+
+
+class LinkedAccountOut(AccountOut):
+    plaid_account_id: str | None
+    last_sync_at: Timestamp | None
+
+
+class ConnectionOut(ResponseModel):
+    id: UUID
+    provider: Literal["plaid"]
+    user_id: UUID
+    family_id: UUID | None
+    institution: InstitutionOut
+    status: ConnectionStatus
+    error_code: str | None
+    accounts: list[LinkedAccountOut]
+    last_sync_at: Timestamp | None
+    created_at: Timestamp
+
+
+class ConnectionList(ResponseModel):
+    items: list[ConnectionOut]
+    next_cursor: str | None
+
+
+class SyncAccepted(ResponseModel):
+    id: UUID
+    status: Literal["sync_requested"]
+    requested_at: Timestamp

@@ -1,0 +1,268 @@
+"""Use cases of /bank-connections: link, list, read, remove, repair, sync on demand.
+
+A connection belongs to its creator or, with family_id, to the family (created and
+managed by its admins and owner, read by every member) exactly as accounts do; its
+linked accounts carry the same owner."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from chalicelib.api.context import RequestContext
+from chalicelib.audit.service import record_audit
+from chalicelib.bank_sync import mapping, providers, repo
+from chalicelib.bank_sync.models import (
+    ConnectionList,
+    ConnectionOut,
+    InstitutionOut,
+    LinkedAccountOut,
+    LinkTokenOut,
+    SyncAccepted,
+)
+from chalicelib.bank_sync.provider import BankProvider, ProviderError, ProviderItem
+from chalicelib.bank_sync.webhooks import request_sync
+from chalicelib.errors import Conflict, DomainError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
+from chalicelib.families.access import MANAGE, READ, WRITE_TRANSACTIONS, Access, load_access
+from chalicelib.infra import db, invalidation
+from chalicelib.infra.logging import logger
+from chalicelib.ledger import cursor as cursors
+from chalicelib.ledger.accounts.service import to_out
+
+
+class BankProviderFailed(DomainError):
+    status = 502
+    code = "bank_provider_error"
+
+
+def provider_failure(exc: ProviderError) -> DomainError:
+    """A provider error as the contract's error: Plaid's code in details, never its text."""
+    details = [{"field": "provider", "message": exc.code}]
+    if exc.kind == "invalid_public_token":
+        return ValidationFailed.field("public_token", "is unknown, expired or was already used")
+    if exc.kind == "login_required":
+        return Conflict("The bank needs you to sign in again (ask for an update link token)", code="login_required")
+    if exc.kind == "revoked":
+        return Conflict("The bank connection is no longer authorized", code="bank_connection_revoked")
+    if exc.kind == "rate_limited":
+        return RateLimited("The bank provider asks us to slow down", retry_after=exc.retry_after or 60)
+    if exc.kind == "unavailable":
+        return ServiceUnavailable("The bank provider is unavailable; try again", code="bank_provider_unavailable")
+    return BankProviderFailed("The bank provider refused the request", details=details)
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except ProviderError as exc:
+        raise provider_failure(exc) from None
+
+
+def _out(row: dict[str, Any], accounts: list[dict[str, Any]]) -> ConnectionOut:
+    linked = [
+        LinkedAccountOut(
+            **to_out(a).model_dump(), plaid_account_id=a["plaid_account_id"], last_sync_at=a["last_sync_at"]
+        )
+        for a in accounts
+    ]
+    return ConnectionOut(
+        **{k: row[k] for k in ("id", "provider", "user_id", "family_id", "status", "error_code", "last_sync_at")},
+        created_at=row["created_at"],
+        institution=InstitutionOut(id=row["institution_id"], name=row["institution_name"]),
+        accounts=linked,
+    )
+
+
+def _load(conn, access: Access, connection_id: UUID, *, need=READ, lock: bool = False) -> dict[str, Any]:
+    row = repo.get_connection(conn, connection_id, lock=lock)
+    if row is None:
+        raise NotFound("Bank connection not found")
+    access.authorize(owner_id=row["user_id"], family_id=row["family_id"], need=need, what="Bank connection")
+    return row
+
+
+def create_link_token(ctx: RequestContext, *, family_id: UUID | None) -> LinkTokenOut:
+    """A Plaid Link token for the caller (transactions, their language, our webhook)."""
+    provider = providers.provider()
+    with db.transaction() as conn:
+        if family_id is not None:
+            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
+        locale = repo.user_locale(conn, ctx.user_id)
+    token = _call(provider.create_link_token, client_user_id=str(ctx.user_id), language=mapping.language(locale))
+    return LinkTokenOut(link_token=token.link_token, expiration=token.expiration)
+
+
+def connect(ctx: RequestContext, *, public_token: str, family_id: UUID | None) -> ConnectionOut:
+    """Exchange Link's public token, keep the access token sealed, link the item's accounts."""
+    provider = providers.provider()
+    with db.transaction() as conn:
+        if family_id is not None:
+            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
+    exchanged = _call(provider.exchange_public_token, public_token)
+    try:
+        item = _call(provider.get_item, exchanged.access_token)
+        out = _record_connection(ctx, family_id=family_id, access_token=exchanged.access_token, item=item)
+    except Conflict:
+        raise  # the item is held by another connection: removing it would cut that one off
+    except Exception:
+        # Nothing of ours holds the token now: remove the item rather than leave it billed and orphaned.
+        _forget_item(provider, exchanged.access_token)
+        raise
+    db.after_commit(lambda: _request_sync_quietly(out.id, "linked"))
+    return out
+
+
+def _forget_item(provider: BankProvider, access_token: str) -> None:
+    try:
+        provider.remove_item(access_token)
+    except ProviderError as exc:
+        logger.warning("orphaned bank item not removed", extra={"error_code": exc.code})
+
+
+def _request_sync_quietly(connection_id: UUID, reason: str) -> None:
+    try:
+        request_sync(connection_id=connection_id, reason=reason)
+    except DomainError:
+        logger.warning("first bank sync not requested; the schedule will run it", extra={"id": str(connection_id)})
+
+
+def _record_connection(ctx: RequestContext, *, family_id: UUID | None, access_token: str, item: ProviderItem):
+    with db.transaction() as conn:
+        if family_id is not None:
+            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
+        existing = repo.find_by_item(conn, provider="plaid", item_id=item.item_id)
+        if existing is not None:
+            raise Conflict("This bank item is already connected")
+        row = repo.insert_connection(
+            conn,
+            {
+                "user_id": ctx.user_id,
+                "family_id": family_id,
+                "provider": "plaid",
+                "item_id": item.item_id,
+                "access_token_enc": providers.seal_token(access_token),
+                "institution_id": item.institution_id,
+                "institution_name": item.institution_name,
+            },
+        )
+        for account in item.accounts:
+            _link_account(conn, ctx, row, account, institution=item.institution_name)
+        accounts = repo.linked_accounts(conn, [row["id"]])
+        out = _out(row, accounts)
+        record_audit(
+            conn,
+            ctx,
+            action="bank_connection.create",
+            resource_type="bank_connection",
+            resource_id=row["id"],
+            data={"institution": item.institution_name, "family_id": family_id, "accounts": len(accounts)},
+        )
+        invalidation.invalidate_visible_to(conn, owner_id=ctx.user_id, family_id=family_id)
+        return out
+
+
+def _link_account(conn, ctx: RequestContext, connection: dict, account, *, institution: str | None) -> None:
+    existing = repo.find_relinkable_account(
+        conn, plaid_account_id=account.account_id, user_id=ctx.user_id, family_id=connection["family_id"]
+    )
+    if existing is not None:
+        repo.attach_account(conn, account_id=existing["id"], connection_id=connection["id"])
+        return
+    opening = mapping.our_balance(account.type, account.current) if account.current is not None else 0
+    repo.insert_linked_account(
+        conn,
+        {
+            "user_id": ctx.user_id,
+            "family_id": connection["family_id"],
+            "name": (account.official_name or account.name or "Bank account")[:100],
+            "type": mapping.account_type(account.type, account.subtype),
+            "institution": (institution or "")[:100] or None,
+            "account_number_last4": (account.mask or "")[-4:] or None,
+            "currency": (account.currency or "USD").upper()[:3],
+            "opening_balance": opening,
+            # The bank, not our rule, decides whether this balance may go below zero.
+            "allow_negative": True,
+            "plaid_account_id": account.account_id,
+            "bank_connection_id": connection["id"],
+        },
+    )
+
+
+def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> ConnectionList:
+    """Bank connections the caller can see, oldest first."""
+    providers.require_configured()
+    after = None
+    if cursor:
+        after = cursors.decode(cursor, lambda v: (datetime.fromisoformat(v[0]), UUID(v[1])))
+    with db.transaction() as conn:
+        access = load_access(conn, user_id)
+        rows = repo.list_visible(conn, visible=access.visible("c"), limit=limit + 1, after=after)
+        page = rows[:limit]
+        accounts = repo.linked_accounts(conn, [r["id"] for r in page])
+    by_connection: dict[UUID, list] = {}
+    for a in accounts:
+        by_connection.setdefault(a["bank_connection_id"], []).append(a)
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = cursors.encode([page[-1]["created_at"].isoformat(), str(page[-1]["id"])])
+    return ConnectionList(items=[_out(r, by_connection.get(r["id"], [])) for r in page], next_cursor=next_cursor)
+
+
+def get_connection(*, user_id: UUID, connection_id: UUID) -> ConnectionOut:
+    """One bank connection with its accounts."""
+    providers.require_configured()
+    with db.transaction() as conn:
+        row = _load(conn, load_access(conn, user_id), connection_id)
+        return _out(row, repo.linked_accounts(conn, [row["id"]]))
+
+
+def delete_connection(ctx: RequestContext, *, connection_id: UUID) -> None:
+    """Remove the item at the bank provider and wipe its token; accounts and history stay."""
+    provider = providers.provider()
+    with db.transaction() as conn:
+        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE)
+    if row["access_token_enc"] is not None:
+        try:
+            provider.remove_item(providers.open_token(row["access_token_enc"]))
+        except ProviderError as exc:
+            if exc.kind != "revoked":  # already gone at Plaid: removing it here is all that is left
+                raise provider_failure(exc) from None
+    with db.transaction() as conn:
+        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE, lock=True)
+        repo.update_connection(
+            conn,
+            connection_id,
+            {"access_token_enc": None, "status": "revoked", "error_code": None, "removed_at": datetime.now(UTC)},
+        )
+        record_audit(
+            conn, ctx, action="bank_connection.delete", resource_type="bank_connection", resource_id=connection_id,
+            data={"institution": row["institution_name"]},
+        )  # fmt: skip
+        invalidation.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
+
+
+def update_link_token(ctx: RequestContext, *, connection_id: UUID) -> LinkTokenOut:
+    """A Link token in update mode, to repair a connection whose login lapsed."""
+    provider = providers.provider()
+    with db.transaction() as conn:
+        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE)
+        locale = repo.user_locale(conn, ctx.user_id)
+    if row["access_token_enc"] is None:
+        raise Conflict("This bank connection was removed; link the bank again", code="bank_connection_revoked")
+    token = _call(
+        provider.create_link_token,
+        client_user_id=str(ctx.user_id),
+        language=mapping.language(locale),
+        access_token=providers.open_token(row["access_token_enc"]),
+    )
+    return LinkTokenOut(link_token=token.link_token, expiration=token.expiration)
+
+
+def request_sync_now(ctx: RequestContext, *, connection_id: UUID) -> SyncAccepted:
+    """Ask for a sync of this connection in the background."""
+    providers.require_configured()
+    with db.transaction() as conn:
+        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=WRITE_TRANSACTIONS)
+    if row["access_token_enc"] is None:
+        raise Conflict("This bank connection was removed; link the bank again", code="bank_connection_revoked")
+    request_sync(connection_id=connection_id, reason="requested")
+    return SyncAccepted(id=connection_id, status="sync_requested", requested_at=datetime.now(UTC))
