@@ -111,3 +111,12 @@ class Access:
 def load_access(conn: psycopg.Connection, user_id: UUID) -> Access:
     rows = conn.execute("SELECT family_id, role FROM family_members WHERE user_id = %s", (user_id,)).fetchall()
     return Access(user_id=user_id, family_roles={r["family_id"]: Role[r["role"]] for r in rows})
+
+
+def readers_of(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> set[UUID]:
+    """Everyone who may read a resource (the rule above, turned around): its owner when it
+    is personal, every member of its family (each role reads) when it is the family's."""
+    if family_id is None:
+        return {owner_id}
+    rows = conn.execute("SELECT user_id FROM family_members WHERE family_id = %s", (family_id,)).fetchall()
+    return {r["user_id"] if isinstance(r, dict) else r[0] for r in rows}

@@ -24,6 +24,7 @@ from chalicelib.audit.service import record_audit
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, source
+from chalicelib.imports.models import import_out
 from chalicelib.imports.rejections import ImportRejected
 from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
@@ -31,6 +32,7 @@ from chalicelib.imports.statement_readers import read_statement
 from chalicelib.infra import db, invalidation
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.live import hooks as live_hooks
 from chalicelib.notifications.service import create_notification
 from chalicelib.search.outbox import record_changes
 
@@ -112,6 +114,7 @@ def import_object(*, bucket: str, key: str, etag: str | None, size: int | None) 
             log = repo.open_log_for(conn, log_id=target.log_id, user_id=target.user_id, account_id=target.account_id)
             if log is not None:
                 repo.mark_in_progress(conn, log_id=log["id"])
+                _announce(conn, target.user_id, log["id"])
         given_format = (log["metadata"] or {}).get("format") if log else None
         mapping = repo.load_mapping(conn, target.account_id) if target.account and not target.refusal else None
     # The in_progress mark is committed on its own: a person watching GET /imports sees
@@ -198,12 +201,20 @@ def _write(event_key, key, target, spool, rejection, details) -> ImportOutcome:
         else:
             _complete(conn, key, target, log["id"], outcome, details)
         repo.record_event_result(conn, event_key, {"import_id": str(log["id"]), "status": outcome.status})
+        _announce(conn, target.user_id, log["id"])
     logger.info(
         "import finished",
         extra={"import_id": str(outcome.import_id), "status": outcome.status, "added": outcome.added,
                "duplicates": outcome.duplicates, "rows": spool.count},
     )  # fmt: skip
     return outcome
+
+
+def _announce(conn, user_id: UUID, log_id: UUID) -> None:
+    """imports.updated, as GET /imports/{id} shows it, once this status commits."""
+    row = repo.get_log(conn, log_id=log_id, user_id=user_id)
+    if row is not None:
+        live_hooks.import_updated(user_id=user_id, resource=import_out(row))
 
 
 def _apply(conn, target, spool, log_id) -> ImportOutcome:

@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.engine import suggest_category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
@@ -144,6 +145,9 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             after=out.model_dump(mode="json"),
             owners=[(created["user_id"], created["family_id"])],
         )
+        # Crossing a budget threshold alerts now, in this transaction, as an import does;
+        # the hourly schedule stays the net for anything written around the API.
+        evaluate_budget_alerts_for_user(conn, user_id=ctx.user_id)
         return out
 
 
@@ -188,6 +192,7 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             after=out.model_dump(mode="json"),
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
+        evaluate_budget_alerts_for_user(conn, user_id=ctx.user_id)
         return out
 
 
