@@ -2,7 +2,9 @@
 invokes the app's $connect/$default/$disconnect handlers and receives the pushes the app
 sends through websocket_api.send (boto3's management API client)."""
 
+import json
 import socket
+import time
 from datetime import date
 
 import pytest
@@ -42,16 +44,13 @@ def test_a_valid_token_connects_and_the_connection_is_registered_until_it_closes
     assert registry.get(connection_id).topics == {"dashboard", "notifications"}
 
     client.ws.close()
-    gateway.run_on_loop(_until_closed(gateway, connection_id))
+    # $disconnect runs on the gateway once it sees the close; poll for its effect.
+    for _ in range(500):
+        if not _connections(redis_clean, user):
+            break
+        time.sleep(0.01)
     assert _connections(redis_clean, user) == set()
-
-
-async def _until_closed(gateway, connection_id):
-    import asyncio
-
-    while gateway.is_open(connection_id):
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)  # $disconnect runs right after the close
+    assert registry.get(connection_id) is None
 
 
 def test_bad_messages_get_an_error_frame_and_the_connection_stays(listen, make_user):
@@ -206,3 +205,48 @@ def test_redis_down_writes_succeed_and_nothing_is_pushed(api, listen, make_user,
     monkeypatch.undo()
     cache.reset()
     client.nothing_pending()
+
+
+def test_an_import_pushes_each_status_it_moves_through(client, listen, make_user, conn):
+    from chalicelib.infra import storage
+    from tests.imports.conftest import fixture_bytes, s3_event
+
+    user = make_user()
+    account = make_account(conn, user["id"], opening_balance="100.00")
+    listener = listen(user)
+    listener.send({"action": "subscribe", "topics": ["imports"]})
+    assert listener.next()["type"] == "subscribed"
+    response = client.http.post(
+        "/imports", body=json.dumps({"account_id": str(account), "filename": "chase.csv"}), headers=user["headers"]
+    )
+    key = json.loads(response.body)["key"]
+    data = fixture_bytes("us_chase_checking.csv")
+    etag = storage.put_bytes(key, data, content_type="text/csv")
+
+    import app as app_module
+
+    app_module.statement_uploaded(s3_event(storage.bucket(), key, etag, len(data)), None)
+
+    first, second = listener.next(), listener.next()
+    assert [first["type"], second["type"]] == ["imports.updated", "imports.updated"]
+    assert [first["data"]["status"], second["data"]["status"]] == ["in_progress", "completed"]
+    shown = json.loads(client.http.get(f"/imports/{second['data']['id']}", headers=user["headers"]).body)
+    assert second["data"] == shown
+    listener.nothing_pending()
+
+
+def test_the_bank_sync_hook_reaches_who_may_read_the_account_and_no_one_else(listen, make_user, conn):
+    from chalicelib.live.hooks import bank_sync_finished
+
+    owner, viewer, stranger = make_user(), make_user(), make_user()
+    family = make_family(conn, owner["id"], members={viewer["id"]: "viewer"})
+    shared = make_account(conn, owner["id"], family_id=family)
+    owner_ws, viewer_ws, stranger_ws = listen(owner), listen(viewer), listen(stranger)
+    resource = {"account_id": str(shared), "status": "completed", "transactions_added": 3}
+
+    with db.transaction() as tx:
+        bank_sync_finished(tx, owner_id=owner["id"], family_id=family, resource=resource)
+
+    for listener in (owner_ws, viewer_ws):
+        assert listener.next() == {"type": "bank_sync.updated", "data": resource}
+    stranger_ws.nothing_pending()
