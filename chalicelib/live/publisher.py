@@ -115,21 +115,29 @@ def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadlin
     def run() -> None:
         if time.monotonic() > deadline:
             return
-        message = frame(DASHBOARD_UPDATED, dashboard_figures(user_id))
+        figures = dashboard_figures(user_id)
+        if figures is None:
+            return  # the pushed figures did not move (a notification read, a renamed account)
+        message = frame(DASHBOARD_UPDATED, figures)
         for conn in targets:
             send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
 
     return run
 
 
-def dashboard_figures(user_id: UUID) -> dict[str, Any]:
-    """The pushed figures, taken from the very answer GET /dashboard gives."""
+def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
+    """The pushed figures, taken from the very answer GET /dashboard gives; None when they
+    equal the last ones pushed (kept under the seed's dashboard:{user_id}:… keys)."""
     from chalicelib.dashboard.service import get_dashboard
 
     out = get_dashboard(user_id=user_id).model_dump(mode="json")
     figures = {"date": out["date"], "spending_today": out["spent_today"], "budget_status": out["budgets"]}
-    cache.set_json(f"dashboard:{user_id}:spending_today", out["spent_today"], FIGURES_TTL_SECONDS)
-    cache.set_json(f"dashboard:{user_id}:budget_status", out["budgets"], FIGURES_TTL_SECONDS)
+    spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
+    last = cache.get_json(spending_key), cache.get_json(status_key)
+    if last == ({"date": out["date"], "value": out["spent_today"]}, out["budgets"]):
+        return None
+    cache.set_json(spending_key, {"date": out["date"], "value": out["spent_today"]}, FIGURES_TTL_SECONDS)
+    cache.set_json(status_key, out["budgets"], FIGURES_TTL_SECONDS)
     return figures
 
 

@@ -250,3 +250,24 @@ def test_the_bank_sync_hook_reaches_who_may_read_the_account_and_no_one_else(lis
     for listener in (owner_ws, viewer_ws):
         assert listener.next() == {"type": "bank_sync.updated", "data": resource}
     stranger_ws.nothing_pending()
+
+
+def test_a_write_that_moves_no_figure_pushes_no_dashboard(api, listen, make_user, conn):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    client = listen(user)
+    client.send({"action": "subscribe", "topics": ["dashboard"]})
+    assert client.next()["type"] == "subscribed"
+    today = date.today().isoformat()
+    _, created = api.post(
+        "/transactions",
+        user,
+        {"account_id": str(account), "amount": "-7.00", "description": "Lunch", "transaction_date": today},
+    )
+    assert client.next()["data"]["spending_today"] == "7.00"
+
+    status, _ = api.patch(f"/transactions/{created['id']}", user, {"notes": "with Ann"})
+    assert status == 200
+    client.nothing_pending()
+    api.patch(f"/transactions/{created['id']}", user, {"amount": "-9.00"})
+    assert client.next()["data"]["spending_today"] == "9.00"
