@@ -126,18 +126,17 @@ def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadlin
 
 
 def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
-    """The pushed figures, taken from the very answer GET /dashboard gives; None when they
-    equal the last ones pushed (kept under the seed's dashboard:{user_id}:… keys)."""
-    from chalicelib.dashboard.service import get_dashboard
+    """The pushed figures (GET /dashboard's spent_today and budgets, from the same code);
+    None when they equal the last ones pushed, kept under the seed's dashboard:{user_id}:… keys."""
+    from chalicelib.dashboard.service import live_figures
 
-    out = get_dashboard(user_id=user_id).model_dump(mode="json")
-    figures = {"date": out["date"], "spending_today": out["spent_today"], "budget_status": out["budgets"]}
+    figures = live_figures(user_id=user_id).model_dump(mode="json")
+    spending = {"date": figures["date"], "value": figures["spending_today"]}
     spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
-    last = cache.get_json(spending_key), cache.get_json(status_key)
-    if last == ({"date": out["date"], "value": out["spent_today"]}, out["budgets"]):
+    if (cache.get_json(spending_key), cache.get_json(status_key)) == (spending, figures["budget_status"]):
         return None
-    cache.set_json(spending_key, {"date": out["date"], "value": out["spent_today"]}, FIGURES_TTL_SECONDS)
-    cache.set_json(status_key, out["budgets"], FIGURES_TTL_SECONDS)
+    cache.set_json(spending_key, spending, FIGURES_TTL_SECONDS)
+    cache.set_json(status_key, figures["budget_status"], FIGURES_TTL_SECONDS)
     return figures
 
 
