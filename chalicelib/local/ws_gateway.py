@@ -79,7 +79,7 @@ class LocalWebsocketGateway:
 
     def start(self) -> "LocalWebsocketGateway":
         """Serve on background threads; returns once both ports listen (port 0: any free one)."""
-        self._management = ThreadingHTTPServer((self.host, self.management_port), _management_handler(self))
+        self._management = _ManagementServer((self.host, self.management_port), _management_handler(self))
         self._management.daemon_threads = True
         self.management_port = self._management.server_address[1]
         threading.Thread(target=self._management.serve_forever, name="ws-management", daemon=True).start()
@@ -210,6 +210,11 @@ class LocalWebsocketGateway:
 
     def is_open(self, connection_id: str) -> bool:
         return connection_id in self._connections
+
+
+class _ManagementServer(ThreadingHTTPServer):
+    # The default backlog (5) drops connects when a push fans out over many at once.
+    request_queue_size = 128
 
 
 def _management_handler(gateway: LocalWebsocketGateway) -> type[BaseHTTPRequestHandler]:
