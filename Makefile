@@ -1,6 +1,6 @@
 .PHONY: run test lint format bench
 
-run:  ## the API on http://127.0.0.1:8000 with the local event bridge
+run:  ## the API on http://127.0.0.1:8000 with the local event bridge and WebSocket gateway (:8001)
 	bash scripts/run.sh
 
 test:  ## the whole test suite against real PostgreSQL, Redis and S3

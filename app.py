@@ -21,6 +21,9 @@ from chalicelib.jobs import run_job
 from chalicelib.ledger.accounts.routes import routes as account_routes
 from chalicelib.ledger.categories.routes import routes as category_routes
 from chalicelib.ledger.transactions.routes import routes as transaction_routes
+from chalicelib.live import connections as live_connections
+from chalicelib.live import publisher as live_publisher
+from chalicelib.live.management_api import ManagementWebsocketAPI
 from chalicelib.notifications.routes import routes as notification_routes
 from chalicelib.search.routes import routes as search_routes
 from chalicelib.system.routes import routes as system_routes
@@ -28,6 +31,12 @@ from chalicelib.users.routes import routes as user_routes
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
+
+# Live updates (API.md "Live updates"): API Gateway's WebSocket API, the three handlers
+# below; every function pushes through this websocket_api once its write commits.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+app.websocket_api = ManagementWebsocketAPI(endpoint=get_settings().live_management_endpoint)
+live_publisher.bind(app.websocket_api)
 
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)
@@ -49,6 +58,22 @@ app.register_blueprint(import_drop_routes.blueprint)
 app.register_blueprint(import_routes.blueprint)
 app.register_blueprint(categorization_routes.blueprint)
 app.register_blueprint(bank_sync_routes.blueprint)
+
+
+@app.on_ws_connect()
+def ws_connect(event):
+    query = event.to_dict().get("queryStringParameters")
+    return live_connections.open_connection(connection_id=event.connection_id, query=query)
+
+
+@app.on_ws_message()
+def ws_message(event):
+    return live_connections.handle_message(connection_id=event.connection_id, body=event.body)
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event):
+    return live_connections.close_connection(connection_id=event.connection_id)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")

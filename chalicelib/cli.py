@@ -6,6 +6,7 @@ fiscaflow run NAME [--dry-run]   run one scheduled job now
 fiscaflow jobs             list the scheduled jobs
 fiscaflow restore KEY [--database-url URL]   load a backup into an empty database
 fiscaflow bridge           run the local event bridge (S3 events and schedules)
+fiscaflow ws-gateway       run the local WebSocket gateway (:8001, management API :8002)
 fiscaflow search init|reindex   create the search indices / rebuild them from PostgreSQL
 """
 
@@ -90,6 +91,26 @@ def _cmd_bridge(args) -> int:
     return 0
 
 
+def _cmd_ws_gateway(args) -> int:
+    import importlib
+
+    from chalicelib.local.ws_gateway import LocalWebsocketGateway, handlers_of
+
+    gateway = LocalWebsocketGateway(
+        handlers_of(importlib.import_module("app")),
+        host=args.host,
+        port=args.port,
+        management_port=args.management_port,
+    ).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"local WebSocket gateway on {gateway.url} (management API {gateway.management_url})", flush=True)
+    stop.wait()
+    gateway.stop()
+    return 0
+
+
 def _cmd_search(args) -> int:
     from dataclasses import asdict
 
@@ -118,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--database-url", help="target database (default: DATABASE_URL); created if missing")
     restore.set_defaults(func=_cmd_restore)
     sub.add_parser("bridge", help="run the local event bridge").set_defaults(func=_cmd_bridge)
+    gateway = sub.add_parser("ws-gateway", help="run the local WebSocket gateway (live updates)")
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=8001)
+    gateway.add_argument("--management-port", type=int, default=8002)
+    gateway.set_defaults(func=_cmd_ws_gateway)
     search = sub.add_parser("search", help="Elasticsearch indices: init (idempotent) or reindex (alias swap)")
     search.add_argument("action", choices=["init", "reindex"])
     search.set_defaults(func=_cmd_search)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make run: services, database, bucket, migrations, then the API on :8000 and the
-# local event bridge together. Ctrl-C stops what this started, and nothing else.
+# make run: services, database, bucket, migrations, then the API on :8000, the local
+# event bridge and the local WebSocket gateway (:8001) together. Ctrl-C stops what this
+# started, and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -22,10 +23,14 @@ trap cleanup INT TERM EXIT
 .venv/bin/fiscaflow setup
 .venv/bin/fiscaflow bridge &
 pids+=($!)
+# Live updates: chalice local serves no WebSockets; this gateway does what API Gateway's
+# WebSocket API does (ws://127.0.0.1:8001, its management API on :8002).
+.venv/bin/fiscaflow ws-gateway --port 8001 --management-port 8002 &
+pids+=($!)
 # --no-autoreload: without it chalice forks a reloader child that Ctrl-C leaves behind.
 .venv/bin/chalice local --no-autoreload --host 127.0.0.1 --port 8000 --stage local &
 pids+=($!)
 if "$PY" scripts/port_open.py 127.0.0.1 8000 60; then
-  echo "FiscaFlow API on http://127.0.0.1:8000 (ready after $(( $(date +%s) - started ))s); Ctrl-C stops it"
+  echo "FiscaFlow API on http://127.0.0.1:8000, live updates on ws://127.0.0.1:8001 (ready after $(( $(date +%s) - started ))s); Ctrl-C stops it"
 fi
 wait -n "${pids[@]}"

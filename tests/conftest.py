@@ -36,6 +36,9 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        # A write waits for its live pushes (they are done when the response is): tests
+        # can then prove a push did not happen without waiting for one.
+        "LIVE_PUSH_WAIT_MS": "5000",
     }
 )
 os.environ.pop("ELASTICSEARCH_URL", None) if not os.environ.get("TEST_ELASTICSEARCH_URL") else os.environ.update(

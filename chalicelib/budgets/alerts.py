@@ -21,6 +21,8 @@ from chalicelib.budgets.spending import lines_cte
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.infra.logging import logger
+from chalicelib.notifications.service import RETURNING as NEW_NOTIFICATIONS
+from chalicelib.notifications.service import announce_created
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ SELECT a.recipient, 'budget_alert',
        a.dedupe_key, now()
   FROM alerts a
 ON CONFLICT (user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-RETURNING user_id"""
+"""
+    + NEW_NOTIFICATIONS
 )
 
 _PENDING = sql.SQL(
@@ -84,6 +87,7 @@ def _evaluate(conn: psycopg.Connection, *, where: sql.Composable, dry_run: bool)
     users = {r["user_id"] for r in rows}
     if not dry_run:
         invalidate_users(users)
+        announce_created(rows)
     return len(rows), users
 
 

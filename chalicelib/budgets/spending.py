@@ -70,11 +70,18 @@ spent AS (
 OWNER_TODAY = sql.SQL("(now() AT TIME ZONE COALESCE(z.name, 'UTC'))::date")
 
 
+_ZONES = "zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),"
+# pg_timezone_names reads the time-zone files on every query (20-80 ms here): a caller that
+# gives the date itself (status, dashboard) does not need it.
+_NO_ZONES = "zones AS (SELECT NULL::text AS name WHERE false),"
+
+
 def lines_cte(*, where: sql.Composable, on_date: sql.Composable = OWNER_TODAY) -> sql.Composed:
     """`WITH RECURSIVE …` ending in CTE `spent`: one row per (active budget period, category)
     with allocated_amount, alert_threshold and spent (category_id NULL for a budget with no
     categories)."""
-    return sql.SQL("WITH RECURSIVE " + LINES_CTE).format(where=where, on_date=on_date)
+    cte = LINES_CTE if on_date is OWNER_TODAY else LINES_CTE.replace(_ZONES, _NO_ZONES, 1)
+    return sql.SQL("WITH RECURSIVE " + cte).format(where=where, on_date=on_date)
 
 
 def budget_lines(conn, *, where: sql.Composable, on_date: sql.Composable = OWNER_TODAY) -> list[dict]:

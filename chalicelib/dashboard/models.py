@@ -28,3 +28,11 @@ class DashboardOut(ResponseModel):
     top_categories: list[TopCategory]
     budgets: list[BudgetSummary]
     unread_notifications: int
+
+
+class LiveFigures(ResponseModel):
+    """dashboard.updated (API.md "Live updates"): GET /dashboard's spent_today and budgets."""
+
+    date: date
+    spending_today: Money
+    budget_status: list[BudgetSummary]

@@ -16,7 +16,7 @@ from chalicelib.budgets.periods import local_today
 from chalicelib.budgets.service import WORST, line_state, percent
 from chalicelib.budgets.spending import budget_lines
 from chalicelib.dashboard import repo
-from chalicelib.dashboard.models import BudgetSummary, DashboardOut, TopCategory
+from chalicelib.dashboard.models import BudgetSummary, DashboardOut, LiveFigures, TopCategory
 from chalicelib.families.access import load_access
 from chalicelib.infra import cache, db
 from chalicelib.infra.invalidation import user_generation
@@ -44,18 +44,36 @@ def get_dashboard(*, user_id: UUID) -> DashboardOut:
     return out
 
 
-def _build(conn, *, user_id: UUID, today) -> DashboardOut:
-    access = load_access(conn, user_id)
+def live_figures(*, user_id: UUID) -> LiveFigures:
+    """What a live dashboard.updated carries: the same spent_today and budgets as
+    GET /dashboard, from the same code, without the figures a push does not carry."""
+    with db.transaction() as conn:
+        today = local_today(repo.timezone_of(conn, user_id))
+        access = load_access(conn, user_id)
+        figures, budgets = _month_and_budgets(conn, access, today)
+    return LiveFigures(date=today, spending_today=_spending(figures["spent_today"]), budget_status=budgets)
+
+
+def _spending(amount: Decimal) -> Decimal:
+    return max(amount, Decimal("0.00"))
+
+
+def _month_and_budgets(conn, access, today) -> tuple[dict[str, Any], list[BudgetSummary]]:
     figures = repo.month_figures(conn, access, today)
     where = sql.SQL("b.is_active AND {}").format(access.visible("b"))
-    lines = budget_lines(conn, where=where, on_date=sql.Literal(today))
+    return figures, _summaries(budget_lines(conn, where=where, on_date=sql.Literal(today)))
+
+
+def _build(conn, *, user_id: UUID, today) -> DashboardOut:
+    access = load_access(conn, user_id)
+    figures, budgets = _month_and_budgets(conn, access, today)
     return DashboardOut(
         date=today,
-        spent_today=max(figures["spent_today"], Decimal("0.00")),
-        spent_month_to_date=max(figures["spent_month"], Decimal("0.00")),
+        spent_today=_spending(figures["spent_today"]),
+        spent_month_to_date=_spending(figures["spent_month"]),
         income_month_to_date=figures["income_month"],
         top_categories=[TopCategory.model_validate(r) for r in repo.top_categories(conn, access, today)],
-        budgets=_summaries(lines),
+        budgets=budgets,
         unread_notifications=unread_count(user_id=user_id).count,
     )
 

@@ -24,9 +24,10 @@ from chalicelib.exports import csv_export, repo, report_repo, totals, xlsx_expor
 from chalicelib.exports.columns import logical_rows
 from chalicelib.exports.pdf_report import ReportHeader, build_pdf
 from chalicelib.exports.report_repo import ExportScope
-from chalicelib.exports.service import JOB_OBJECT, authorized_scope, file_name, job_prefix
+from chalicelib.exports.service import JOB_OBJECT, authorized_scope, file_name, get_export, job_prefix
 from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
+from chalicelib.live import hooks as live_hooks
 
 PROGRESS_EVERY = 5000
 _JOB_KEY = re.compile(r"^exports/(?P<user>[0-9a-f-]{36})/(?P<job>[0-9a-f-]{36})/" + re.escape(JOB_OBJECT) + "$")
@@ -166,6 +167,14 @@ def _remove_quietly(key: str) -> None:
         logger.exception("could not remove a failed export's object", extra={"key": key})
 
 
+def _announce(user_id: UUID, job_id: UUID) -> None:
+    """exports.updated, as GET /exports/{id} shows it, once its new status has committed."""
+    try:
+        live_hooks.export_updated(user_id=user_id, resource=get_export(user_id=user_id, export_id=job_id))
+    except Exception:
+        logger.exception("export status not announced", extra={"export_id": str(job_id)})
+
+
 def build_export(*, user_id: UUID, job_id: UUID) -> str:
     """Claim the job and build its file; returns completed, failed or duplicate."""
     with db.transaction() as conn:
@@ -181,6 +190,7 @@ def build_export(*, user_id: UUID, job_id: UUID) -> str:
             if job is None:
                 logger.info("export event delivered again; already taken", extra={"export_id": str(job_id)})
                 return "duplicate"
+        _announce(user_id, job_id)
     key = job_prefix(user_id, job_id) + file_name(job["format"], job["date_from"], job["date_to"])
     started = time.monotonic()
     try:
@@ -188,6 +198,7 @@ def build_export(*, user_id: UUID, job_id: UUID) -> str:
     except Exception as exc:
         logger.exception("export failed", extra={"export_id": str(job_id), "format": job["format"]})
         repo.fail_job(job_id=job_id, message=_public_message(exc))
+        _announce(user_id, job_id)
         _remove_quietly(key)
         return "failed"
     try:
@@ -201,7 +212,9 @@ def build_export(*, user_id: UUID, job_id: UUID) -> str:
         # Finished after retention or a stall check gave up on it: the file is not the result.
         _remove_quietly(key)
         repo.fail_job(job_id=job_id, message="The export could not be recorded; request it again.")
+        _announce(user_id, job_id)
         return "failed"
+    _announce(user_id, job_id)
     seconds = time.monotonic() - started
     logger.info(
         "export completed",

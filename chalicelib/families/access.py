@@ -137,3 +137,12 @@ def _locked_role(conn: psycopg.Connection, family_id: UUID, user_id: UUID) -> Ro
         "SELECT role FROM family_members WHERE family_id = %s AND user_id = %s FOR SHARE", (family_id, user_id)
     ).fetchone()
     return Role[row["role"]] if row else None
+
+
+def readers_of(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> set[UUID]:
+    """Everyone who may read a resource (the rule above, turned around): its owner when it
+    is personal, every member of its family (each role reads) when it is the family's."""
+    if family_id is None:
+        return {owner_id}
+    rows = conn.execute("SELECT user_id FROM family_members WHERE family_id = %s", (family_id,)).fetchall()
+    return {r["user_id"] if isinstance(r, dict) else r[0] for r in rows}

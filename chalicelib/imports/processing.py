@@ -33,6 +33,7 @@ from minio.error import MinioException, S3Error
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import outcomes, repo, source
+from chalicelib.imports.models import import_out
 from chalicelib.imports.rejections import ImportRejected, MappingRequired, Skipped
 from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
@@ -41,6 +42,7 @@ from chalicelib.imports.uploaders import uploader_refusal
 from chalicelib.infra import db, invalidation, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.live import hooks as live_hooks
 from chalicelib.search.outbox import record_changes
 
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
@@ -160,6 +162,7 @@ def import_object(
             log = repo.open_log_for(conn, log_id=target.log_id, user_id=target.user_id, account_id=target.account_id)
             if log is not None:
                 repo.mark_in_progress(conn, log_id=log["id"])
+                _announce(conn, target.user_id, log["id"])
         metadata = (log["metadata"] or {}) if log else {}
         mapping = repo.load_mapping(conn, target.account_id) if target.account and not target.refusal else None
     # The in_progress mark is committed on its own: a person watching GET /imports sees
@@ -380,6 +383,7 @@ def _write(run: _Run, spool: RowSpool, rejection: ImportRejected | None, details
                 added=outcome.added, updated=outcome.updated, duplicates=outcome.duplicates, details=details,
             )  # fmt: skip
         repo.record_event_result(conn, run.event_key, {"import_id": str(log["id"]), "status": outcome.status})
+        _announce(conn, target.user_id, log["id"])
     logger.info(
         "import finished",
         extra={"import_id": str(outcome.import_id), "status": outcome.status, "added": outcome.added,
@@ -409,7 +413,15 @@ def _record_crash(run: _Run) -> ImportOutcome:
             error_code="internal_error", details={"etag": run.etag},
         )  # fmt: skip
         repo.record_event_result(conn, run.event_key, {"import_id": str(log["id"]), "status": "failed"})
+        _announce(conn, target.user_id, log["id"])
     return ImportOutcome("failed", log["id"])
+
+
+def _announce(conn, user_id: UUID, log_id: UUID) -> None:
+    """imports.updated, as GET /imports/{id} shows it, once this status commits."""
+    row = repo.get_log(conn, log_id=log_id, user_id=user_id)
+    if row is not None:
+        live_hooks.import_updated(user_id=user_id, resource=import_out(row))
 
 
 def _apply(conn, target, spool, log_id) -> ImportOutcome:

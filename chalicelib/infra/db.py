@@ -10,6 +10,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -23,11 +24,13 @@ _pool_lock = threading.Lock()
 
 
 class _UnitOfWork:
-    __slots__ = ("after_commit", "conn")
+    __slots__ = ("after_commit", "batches", "conn")
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
         self.after_commit: list[Callable[[], None]] = []
+        # name -> (flush, items): items gathered by collect_after_commit, flushed once.
+        self.batches: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
 
 
 _current: contextvars.ContextVar[_UnitOfWork | None] = contextvars.ContextVar("fiscaflow_uow", default=None)
@@ -78,8 +81,15 @@ def transaction() -> Iterator[psycopg.Connection]:
     if joined is not None:
         # A savepoint: a joined block that fails undoes its own writes and nothing else,
         # exactly as it would have on its own.
-        with joined.conn.transaction():
-            yield joined.conn
+        # Callbacks registered inside it are forgotten with it: a rolled-back change must
+        # not invalidate, and above all not be pushed to anyone, once the outer block commits.
+        registered = len(joined.after_commit)
+        try:
+            with joined.conn.transaction():
+                yield joined.conn
+        except BaseException:
+            del joined.after_commit[registered:]
+            raise
         return
     with pool().connection() as conn:
         uow = _UnitOfWork(conn)
@@ -94,6 +104,12 @@ def transaction() -> Iterator[psycopg.Connection]:
             callback()
         except Exception:
             logger.exception("after-commit callback failed")
+    for name, (flush, items) in uow.batches.items():
+        if items:
+            try:
+                flush(items)
+            except Exception:
+                logger.exception("after-commit batch failed", extra={"batch": name})
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -105,6 +121,20 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
     else:
         uow.after_commit.append(callback)
+
+
+def collect_after_commit(name: str, item: Any, flush: Callable[[list[Any]], None]) -> None:
+    """Add `item` to the unit of work's batch `name` once it commits; `flush(items)` then
+    runs once, after every after_commit callback, with all of them (a savepoint that rolls
+    back takes its items with it). Outside a unit of work the item is flushed at once."""
+    uow = _current.get()
+    if uow is None:
+        flush([item])
+        return
+    batch = uow.batches.get(name)
+    if batch is None:
+        batch = uow.batches[name] = (flush, [])
+    uow.after_commit.append(lambda: batch[1].append(item))
 
 
 def in_transaction() -> bool:

@@ -9,7 +9,7 @@ Failure mode, by design: a write made while Redis is unreachable cannot bump; th
 bump is retried once Redis answers again in this process, and entries keep the
 seed's 300 s TTL as the outer bound."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 import psycopg
@@ -17,6 +17,14 @@ import psycopg
 from chalicelib.infra import cache, db
 
 _pending: set[str] = set()
+# Called with the users of every invalidation, inside the write's transaction (the live
+# dashboard push registers here, so infra imports no domain).
+_listeners: list[Callable[[set[UUID]], None]] = []
+
+
+def on_invalidate(listener: Callable[[set[UUID]], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def generation_name(user_id: UUID) -> str:
@@ -47,9 +55,12 @@ def _flush_pending() -> None:
 
 def invalidate_users(user_ids: Iterable[UUID]) -> None:
     """Bump these users' generations once the current unit of work commits."""
-    names = sorted({generation_name(u) for u in user_ids})
+    users = set(user_ids)
+    names = sorted({generation_name(u) for u in users})
     if names:
         db.after_commit(lambda: _bump(names))
+        for listener in _listeners:
+            listener(users)
 
 
 def invalidate_visible_to(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> None:

@@ -136,6 +136,19 @@ class Settings(BaseSettings):
     # A Plaid-Verification token older than this is refused (Plaid: 5 minutes).
     plaid_webhook_max_age_seconds: int = Field(default=300, ge=1)
 
+    # Live updates (issue 20). Where the API Gateway management API answers for the
+    # functions that push (https://{api_id}.execute-api.{region}.amazonaws.com/{stage} in
+    # AWS; the local gateway's management port under `make run`); unset: nothing is pushed.
+    live_management_endpoint: str | None = "http://127.0.0.1:8002"
+    # A connection unheard of (no ping) for this long leaves ws_connections:{user_id}.
+    live_connection_ttl_seconds: int = Field(default=900, ge=30)
+    # How long a write waits, after its commit, for its pushes; what is not sent by then
+    # goes on in the background (a frozen Lambda finishes it on its next invocation).
+    live_push_wait_ms: int = Field(default=0, ge=0)
+    # Pushes not sent this long after the commit are dropped (best effort, bounded).
+    live_push_deadline_ms: int = Field(default=2000, ge=1)
+    live_push_workers: int = Field(default=8, ge=1)
+
     @field_validator("jwt_signing_key")
     @classmethod
     def _jwt_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:

@@ -20,6 +20,8 @@ from psycopg import sql
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.infra.logging import logger
+from chalicelib.notifications.service import RETURNING as NEW_NOTIFICATIONS
+from chalicelib.notifications.service import announce_created
 
 MIN_HISTORY = 5
 HISTORY_DAYS = 90
@@ -79,7 +81,8 @@ flags AS (
        AND CASE WHEN d.mad = 0 THEN c.x > 3 * m.median ELSE 0.6745 * (c.x - m.median) > 3.5 * d.mad END
 )"""
 
-_INSERT = """
+_INSERT = (
+    """
 INSERT INTO notifications (user_id, type, title, message, data, priority, dedupe_key, sent_at)
 SELECT f.user_id, 'unusual_spending', left('Unusual spending ' || f.place, 255),
        'You spent ' || f.x || ' ' || f.currency || ' ' || f.place || ' on ' || f.transaction_date
@@ -90,7 +93,9 @@ SELECT f.user_id, 'unusual_spending', left('Unusual spending ' || f.place, 255),
        'high', 'unusual:' || f.id, now()
   FROM flags f
 ON CONFLICT (user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-RETURNING user_id"""
+"""
+    + NEW_NOTIFICATIONS
+)
 
 
 def run_unusual_spending(*, dry_run: bool = False, today: date | None = None) -> UnusualSpendingReport:
@@ -113,6 +118,7 @@ def run_unusual_spending(*, dry_run: bool = False, today: date | None = None) ->
         else:
             rows = conn.execute(flags + sql.SQL(_INSERT)).fetchall()
             invalidate_users({r["user_id"] for r in rows})
+            announce_created(rows)
     report = UnusualSpendingReport(
         candidates=candidates, flagged=len(rows), dry_run=dry_run, elapsed_ms=int((time.monotonic() - started) * 1000)
     )

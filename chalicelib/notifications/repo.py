@@ -9,6 +9,8 @@ import psycopg
 from psycopg import sql
 
 _COLUMNS = "id, type, title, message, COALESCE(data, '{}') AS data, priority, read_at, created_at, expires_at"
+# What an INSERT INTO notifications returns so the new rows can be announced (service.announce_created).
+RETURNING = f"RETURNING user_id, {_COLUMNS}"
 _LIVE = "(expires_at IS NULL OR expires_at > now())"
 
 

@@ -13,10 +13,13 @@ from pydantic_core import to_jsonable_python
 from chalicelib.errors import NotFound
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_users
+from chalicelib.live import hooks as live_hooks
 from chalicelib.notifications import repo
 from chalicelib.notifications.models import NotificationOut, NotificationPage, UnreadCount
 from chalicelib.notifications.paging import decode_cursor, page
 
+# The RETURNING clause of an INSERT INTO notifications whose rows go to announce_created.
+RETURNING = repo.RETURNING
 NOTIFICATION_TYPES = ("budget_alert", "goal_milestone", "unusual_spending", "bill_reminder", "system", "security")
 
 
@@ -40,13 +43,23 @@ def create_notification(
         """INSERT INTO notifications (user_id, type, title, message, data, priority, dedupe_key, expires_at, sent_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
            ON CONFLICT (user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-           RETURNING id""",
+           """
+        + repo.RETURNING,
         (user_id, type, title[:255], message, Jsonb(to_jsonable_python(data or {})), priority, dedupe_key, expires_at),
     ).fetchone()
     if row is None:
         return None
     invalidate_users([user_id])
+    announce_created([row])
     return row["id"]
+
+
+def announce_created(rows: list[dict[str, Any]]) -> None:
+    """notification.created to each recipient once the insert commits (rows as
+    repo.RETURNING gives them)."""
+    for row in rows:
+        out = NotificationOut.model_validate({k: v for k, v in row.items() if k != "user_id"})
+        live_hooks.notification_created(user_id=row["user_id"], notification=out)
 
 
 def list_notifications(

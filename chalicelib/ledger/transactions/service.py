@@ -19,10 +19,11 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.engine import suggest_category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
-from chalicelib.infra import db, storage
+from chalicelib.infra import background, db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts import repo as accounts_repo
 from chalicelib.ledger.accounts.service import load_authorized, negative_balance_refused
@@ -89,6 +90,18 @@ def _write(call, *args):
         raise
 
 
+def _alert_after_commit(user_id: UUID) -> None:
+    """A write that crosses a budget threshold alerts right after it commits, off the
+    request path (the pass reads pg_timezone_names, tens of ms); the hourly budget-alerts
+    schedule stays the net, and the dedupe key makes either one alert once."""
+
+    def evaluate() -> None:
+        with db.transaction() as conn:
+            evaluate_budget_alerts_for_user(conn, user_id=user_id)
+
+    background.after_commit(evaluate)
+
+
 def get_transaction(*, user_id: UUID, transaction_id: UUID) -> TransactionOut:
     """One transaction the caller can see (archived ones too, read-only)."""
     with db.transaction() as conn:
@@ -148,6 +161,7 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             after=out.model_dump(mode="json"),
             owners=[(created["user_id"], created["family_id"])],
         )
+        _alert_after_commit(ctx.user_id)
         return out
 
 
@@ -191,6 +205,7 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             after=out.model_dump(mode="json"),
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
+        _alert_after_commit(ctx.user_id)
         return out
 
 

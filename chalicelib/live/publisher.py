@@ -1,0 +1,157 @@
+"""The push path: changes are gathered in the unit of work (db.collect_after_commit)
+and, once it commits, delivered through `app.websocket_api.send` to the connections of
+everyone in their audience who subscribed to the topic. Never before the commit, never
+for a rolled-back change; a gone connection leaves the registry.
+
+Best effort and bounded: delivery runs on worker threads; the write waits for it at most
+`live_push_wait_ms` and a push not sent `live_push_deadline_ms` after the commit is
+dropped. Redis down (no registry) means nothing is pushed and nothing else changes."""
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from chalice.app import WebsocketDisconnectedError
+
+from chalicelib.infra import cache, db, invalidation
+from chalicelib.infra.logging import logger
+from chalicelib.infra.settings import get_settings
+from chalicelib.live import registry
+from chalicelib.live.topics import frame
+
+DASHBOARD_UPDATED = "dashboard.updated"
+# Seed keys: the live dashboard figures beside the connections (ARCHITECTURE "Redis").
+FIGURES_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Push:
+    user_ids: frozenset[UUID]
+    topic: str
+    message: str | None  # None: a dashboard, built per recipient after the commit
+
+
+_api: Any = None
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def bind(websocket_api: Any) -> None:
+    """Send through this app's websocket_api (app.py); until then nothing is pushed."""
+    global _api
+    _api = websocket_api
+    invalidation.on_invalidate(dashboard_changed)
+
+
+def publish(*, user_ids: Iterable[UUID], topic: str, type: str, data: Any) -> None:
+    """Push {"type", "data"} to these users' connections once the unit of work commits."""
+    users = frozenset(user_ids)
+    if _api is not None and users:
+        db.collect_after_commit("live", Push(users, topic, frame(type, data)), _flush)
+
+
+def dashboard_changed(user_ids: Iterable[UUID]) -> None:
+    """These users' dashboards may have moved: push their new figures after the commit."""
+    users = frozenset(user_ids)
+    if _api is not None and users:
+        db.collect_after_commit("live", Push(users, "dashboard", None), _flush)
+
+
+def _pool(name: str, workers: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        if name not in _pools:
+            _pools[name] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"live-{name}")
+        return _pools[name]
+
+
+def _flush(items: list[Push]) -> None:
+    if _api is None or getattr(_api, "endpoint", None) is None or cache.client() is None:
+        return
+    settings = get_settings()
+    deadline = time.monotonic() + settings.live_push_deadline_ms / 1000
+    future = _pool("deliver", 4).submit(_deliver, items, deadline)
+    if settings.live_push_wait_ms:
+        wait_for([future], timeout=settings.live_push_wait_ms / 1000)
+
+
+def _deliver(items: list[Push], deadline: float) -> None:
+    try:
+        connections = registry.connections_of(u for item in items for u in item.user_ids)
+        if not connections:
+            return
+        by_user: dict[UUID, list[registry.Connection]] = {}
+        for conn in connections:
+            by_user.setdefault(conn.user_id, []).append(conn)
+        tasks: list[Callable[[], None]] = []
+        dashboards: set[UUID] = set()
+        for item in items:
+            for user_id in item.user_ids:
+                targets = [c for c in by_user.get(user_id, ()) if item.topic in c.topics]
+                if not targets:
+                    continue
+                if item.message is None:
+                    dashboards.add(user_id)
+                else:
+                    tasks.extend(_sender(c, item.message, deadline) for c in targets)
+        for user_id in sorted(dashboards):
+            targets = [c for c in by_user[user_id] if "dashboard" in c.topics]
+            tasks.append(_dashboard_sender(user_id, targets, deadline))
+        pool = _pool("send", get_settings().live_push_workers)
+        wait_for([pool.submit(task) for task in tasks])
+    except Exception:
+        logger.exception("live push failed")
+
+
+def _sender(conn: registry.Connection, message: str, deadline: float) -> Callable[[], None]:
+    return lambda: send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
+
+
+def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadline: float) -> Callable[[], None]:
+    def run() -> None:
+        if time.monotonic() > deadline:
+            return
+        figures = dashboard_figures(user_id)
+        if figures is None:
+            return  # the pushed figures did not move (a notification read, a renamed account)
+        message = frame(DASHBOARD_UPDATED, figures)
+        for conn in targets:
+            send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
+
+    return run
+
+
+def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
+    """The pushed figures (GET /dashboard's spent_today and budgets, from the same code);
+    None when they equal the last ones pushed, kept under the seed's dashboard:{user_id}:… keys."""
+    from chalicelib.dashboard.service import live_figures
+
+    figures = live_figures(user_id=user_id).model_dump(mode="json")
+    spending = {"date": figures["date"], "value": figures["spending_today"]}
+    spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
+    if (cache.get_json(spending_key), cache.get_json(status_key)) == (spending, figures["budget_status"]):
+        return None
+    cache.set_json(spending_key, spending, FIGURES_TTL_SECONDS)
+    cache.set_json(status_key, figures["budget_status"], FIGURES_TTL_SECONDS)
+    return figures
+
+
+def send(connection_id: str, message: str, *, user_id: UUID | None = None, deadline: float | None = None) -> bool:
+    """One frame to one connection; a gone connection is dropped from the registry."""
+    if _api is None:
+        return False
+    if deadline is not None and time.monotonic() > deadline:
+        logger.warning("live push dropped after its deadline", extra={"connection_id": connection_id})
+        return False
+    try:
+        _api.send(connection_id, message)
+        return True
+    except WebsocketDisconnectedError:
+        registry.remove(connection_id, user_id)
+    except Exception as exc:
+        logger.warning("live push failed", extra={"connection_id": connection_id, "error": type(exc).__name__})
+    return False

@@ -1,0 +1,276 @@
+"""Live updates end to end: a real WebSocket client against the local gateway, which
+invokes the app's $connect/$default/$disconnect handlers and receives the pushes the app
+sends through websocket_api.send (boto3's management API client)."""
+
+import json
+import socket
+import time
+from datetime import date
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from chalicelib.infra import cache, db
+from chalicelib.live import registry
+from chalicelib.notifications.service import create_notification
+from tests.budgets.conftest import budget_body
+from tests.factories import make_account, make_family
+
+
+def _refused_status(gateway, query):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{gateway.url}/{query}", open_timeout=10)
+    return refused.value.response.status_code
+
+
+def _connections(redis_client, user):
+    return redis_client.smembers(cache.key(f"ws_connections:{user['id']}"))
+
+
+def test_a_valid_token_connects_and_the_connection_is_registered_until_it_closes(
+    gateway, listen, make_user, redis_clean
+):
+    user = make_user()
+    client = listen(user)
+    client.send({"action": "ping"})
+    assert client.next() == {"type": "pong", "data": {}}
+    assert len(_connections(redis_clean, user)) == 1
+    (connection_id,) = _connections(redis_clean, user)
+    assert redis_clean.ttl(cache.key(f"ws_connections:{user['id']}")) > 0
+
+    client.send({"action": "subscribe", "topics": ["dashboard", "notifications"]})
+    assert client.next() == {"type": "subscribed", "data": {"topics": ["dashboard", "notifications"]}}
+    assert registry.get(connection_id).topics == {"dashboard", "notifications"}
+
+    client.ws.close()
+    # $disconnect runs on the gateway once it sees the close; poll for its effect.
+    for _ in range(500):
+        if not _connections(redis_clean, user):
+            break
+        time.sleep(0.01)
+    assert _connections(redis_clean, user) == set()
+    assert registry.get(connection_id) is None
+
+
+def test_bad_messages_get_an_error_frame_and_the_connection_stays(listen, make_user):
+    client = listen(make_user())
+    client.ws.send("not json")
+    assert client.next()["data"]["code"] == "invalid_message"
+    client.send({"action": "dance"})
+    assert client.next()["data"]["code"] == "unknown_action"
+    client.send({"action": "subscribe", "topics": ["everything"]})
+    assert client.next()["data"]["code"] == "validation_error"
+    client.nothing_pending()
+
+
+def test_no_token_a_bad_one_and_a_revoked_one_are_refused(gateway, make_user, conn):
+    assert _refused_status(gateway, "") == 401
+    assert _refused_status(gateway, "?token=not-a-token") == 401
+    user = make_user()
+    conn.execute("UPDATE user_sessions SET revoked_at = now() WHERE id = %s", (user["session_id"],))
+    assert _refused_status(gateway, f"?token={user['token']}") == 401
+
+
+def test_crossing_a_budget_threshold_pushes_the_alert_and_the_dashboard_get_dashboard_gives(
+    api, listen, make_user, conn, cats
+):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    status, _ = api.post(
+        "/budgets",
+        user,
+        budget_body(
+            [{"category_id": str(cats["food"]), "allocated_amount": "100.00", "alert_threshold": 0.8}],
+            start_date="2020-01-01",
+        ),
+    )
+    assert status == 201
+    client = listen(user)
+
+    status, _ = api.post(
+        "/transactions",
+        user,
+        {
+            "account_id": str(account),
+            "amount": "-85.00",
+            "description": "Weekly shop",
+            "transaction_date": date.today().isoformat(),
+            "category_id": str(cats["groceries"]),
+        },
+    )
+    assert status == 201
+
+    frames = client.until("dashboard.updated")
+    if not any(f["type"] == "notification.created" for f in frames):
+        frames += client.until("notification.created")  # both are pushed; their order is free
+    frames.sort(key=lambda f: f["type"] == "dashboard.updated")
+    alerts = [f for f in frames if f["type"] == "notification.created"]
+    assert [a["data"]["type"] for a in alerts] == ["budget_alert"]
+    assert alerts[0]["data"]["data"]["level"] == "warning"
+    status, dashboard = api.get("/dashboard", user)
+    assert status == 200
+    pushed = frames[-1]["data"]
+    assert pushed["spending_today"] == dashboard["spent_today"] == "85.00"
+    assert pushed["budget_status"] == dashboard["budgets"]
+    assert pushed["budget_status"][0]["state"] == "warning"
+    _, listed = api.get("/notifications", user)
+    assert alerts[0]["data"] == listed["items"][0]
+
+
+def test_a_family_write_reaches_every_member_and_no_stranger(api, listen, make_user, conn):
+    owner, member, viewer, stranger = make_user(), make_user(), make_user(), make_user()
+    family = make_family(conn, owner["id"], members={member["id"]: "member", viewer["id"]: "viewer"})
+    shared = make_account(conn, owner["id"], family_id=family)
+    make_account(conn, stranger["id"])
+    member_ws, viewer_ws, stranger_ws = listen(member), listen(viewer), listen(stranger)
+
+    status, _ = api.post(
+        "/transactions",
+        owner,
+        {
+            "account_id": str(shared),
+            "amount": "-12.50",
+            "description": "Family dinner",
+            "transaction_date": date.today().isoformat(),
+        },
+    )
+    assert status == 201
+
+    for client, user in ((member_ws, member), (viewer_ws, viewer)):
+        pushed = client.until("dashboard.updated")[-1]["data"]
+        assert pushed["spending_today"] == api.get("/dashboard", user)[1]["spent_today"] == "12.50"
+    stranger_ws.nothing_pending()
+
+
+def test_a_rolled_back_write_pushes_nothing(listen, make_user):
+    user = make_user()
+    client = listen(user)
+    client.send({"action": "subscribe", "topics": ["notifications"]})
+    assert client.next()["type"] == "subscribed"
+
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        create_notification(conn, user_id=user["id"], type="system", title="Never", message="rolled back")
+        raise RuntimeError("the use case fails after the insert")
+    # A savepoint that fails inside a unit of work that commits: its push goes with it.
+    with db.transaction() as conn:
+        with pytest.raises(RuntimeError), db.transaction() as inner:
+            create_notification(inner, user_id=user["id"], type="system", title="Never", message="savepoint")
+            raise RuntimeError("the joined block fails")
+        create_notification(conn, user_id=user["id"], type="system", title="Kept", message="committed")
+
+    frames = client.until("notification.created")
+    assert [f["data"]["title"] for f in frames if f["type"] == "notification.created"] == ["Kept"]
+    client.nothing_pending()
+
+
+def test_a_gone_connection_is_dropped_from_the_registry(listen, make_user, redis_clean):
+    user = make_user()
+    client = listen(user)
+    # API Gateway forgot this one without a $disconnect: the management API answers 410.
+    registry.add(connection_id="R29uZUNvbm5lY3Rpb24=", user_id=user["id"])
+    assert len(_connections(redis_clean, user)) == 2
+
+    with db.transaction() as conn:
+        create_notification(conn, user_id=user["id"], type="system", title="Hello", message="hi")
+    assert client.until("notification.created")[-1]["data"]["title"] == "Hello"
+    assert "R29uZUNvbm5lY3Rpb24=" not in _connections(redis_clean, user)
+    assert len(_connections(redis_clean, user)) == 1
+
+
+def _dead_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_redis_down_writes_succeed_and_nothing_is_pushed(api, listen, make_user, conn, monkeypatch):
+    import redis
+
+    user = make_user()
+    account = make_account(conn, user["id"])
+    client = listen(user)
+    # This process's client points at a port where no Redis listens (the shared one keeps running).
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{_dead_port()}/0", socket_timeout=0.2, socket_connect_timeout=0.2)
+    monkeypatch.setattr(cache, "_client", dead)
+    monkeypatch.setattr(cache, "_down_until", 0.0)
+
+    status, body = api.post(
+        "/transactions",
+        user,
+        {"account_id": str(account), "amount": "-5.00", "description": "Coffee", "transaction_date": str(date.today())},
+    )
+    assert status == 201, body
+    with db.transaction() as tx:
+        assert create_notification(tx, user_id=user["id"], type="system", title="Offline", message="m") is not None
+    assert api.get("/dashboard", user)[1]["spent_today"] == "5.00"
+
+    monkeypatch.undo()
+    cache.reset()
+    client.nothing_pending()
+
+
+def test_an_import_pushes_each_status_it_moves_through(client, listen, make_user, conn):
+    from chalicelib.infra import storage
+    from tests.imports.conftest import fixture_bytes, s3_event
+
+    user = make_user()
+    account = make_account(conn, user["id"], opening_balance="100.00")
+    listener = listen(user)
+    listener.send({"action": "subscribe", "topics": ["imports"]})
+    assert listener.next()["type"] == "subscribed"
+    response = client.http.post(
+        "/imports", body=json.dumps({"account_id": str(account), "filename": "chase.csv"}), headers=user["headers"]
+    )
+    key = json.loads(response.body)["key"]
+    data = fixture_bytes("us_chase_checking.csv")
+    etag = storage.put_bytes(key, data, content_type="text/csv")
+
+    import app as app_module
+
+    app_module.statement_uploaded(s3_event(storage.bucket(), key, etag, len(data)), None)
+
+    first, second = listener.next(), listener.next()
+    assert [first["type"], second["type"]] == ["imports.updated", "imports.updated"]
+    assert [first["data"]["status"], second["data"]["status"]] == ["in_progress", "completed"]
+    shown = json.loads(client.http.get(f"/imports/{second['data']['id']}", headers=user["headers"]).body)
+    assert second["data"] == shown
+    listener.nothing_pending()
+
+
+def test_the_bank_sync_hook_reaches_who_may_read_the_account_and_no_one_else(listen, make_user, conn):
+    from chalicelib.live.hooks import bank_sync_finished
+
+    owner, viewer, stranger = make_user(), make_user(), make_user()
+    family = make_family(conn, owner["id"], members={viewer["id"]: "viewer"})
+    shared = make_account(conn, owner["id"], family_id=family)
+    owner_ws, viewer_ws, stranger_ws = listen(owner), listen(viewer), listen(stranger)
+    resource = {"account_id": str(shared), "status": "completed", "transactions_added": 3}
+
+    with db.transaction() as tx:
+        bank_sync_finished(tx, owner_id=owner["id"], family_id=family, resource=resource)
+
+    for listener in (owner_ws, viewer_ws):
+        assert listener.next() == {"type": "bank_sync.updated", "data": resource}
+    stranger_ws.nothing_pending()
+
+
+def test_a_write_that_moves_no_figure_pushes_no_dashboard(api, listen, make_user, conn):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    client = listen(user)
+    client.send({"action": "subscribe", "topics": ["dashboard"]})
+    assert client.next()["type"] == "subscribed"
+    today = date.today().isoformat()
+    _, created = api.post(
+        "/transactions",
+        user,
+        {"account_id": str(account), "amount": "-7.00", "description": "Lunch", "transaction_date": today},
+    )
+    assert client.next()["data"]["spending_today"] == "7.00"
+
+    status, _ = api.patch(f"/transactions/{created['id']}", user, {"notes": "with Ann"})
+    assert status == 200
+    client.nothing_pending()
+    api.patch(f"/transactions/{created['id']}", user, {"amount": "-9.00"})
+    assert client.next()["data"]["spending_today"] == "9.00"
