@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
 
 ImportFormat = Literal["csv", "ofx", "qfx", "qif"]
+# Statement files, and the runs of bank sync that data_sync_logs records beside them.
+SyncType = Literal["csv_import", "plaid"]
 ImportStatus = Literal["pending", "in_progress", "preview", "completed", "failed"]
 # A column by its header name, or by position counted from 1.
 ColumnRef = Annotated[str, Field(min_length=1, max_length=100)] | Annotated[int, Field(ge=1, le=500)]
@@ -134,7 +136,7 @@ class ImportOut(ResponseModel):
     id: UUID
     account_id: UUID | None
     status: ImportStatus
-    sync_type: Literal["csv_import"]
+    sync_type: SyncType
     file_key: str | None
     transactions_added: int
     transactions_updated: int
@@ -167,6 +169,7 @@ class ImportListQuery(RequestModel):
     cursor: str | None = None
     account_id: UUID | None = None
     status: ImportStatus | None = None
+    sync_type: SyncType = Field(default="csv_import", description="plaid: the runs of bank sync (API.md)")
 
 
 def import_out(row: dict) -> ImportOut:

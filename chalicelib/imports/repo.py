@@ -78,9 +78,9 @@ def insert_log(
 
 def get_log(conn: psycopg.Connection, *, log_id: UUID, user_id: UUID) -> dict | None:
     return conn.execute(
-        sql.SQL("SELECT {} FROM data_sync_logs WHERE id = %s AND user_id = %s AND sync_type = 'csv_import'").format(
-            LOG_COLUMNS
-        ),
+        sql.SQL(
+            "SELECT {} FROM data_sync_logs WHERE id = %s AND user_id = %s AND sync_type IN ('csv_import', 'plaid')"
+        ).format(LOG_COLUMNS),
         (log_id, user_id),
     ).fetchone()
 
@@ -93,8 +93,9 @@ def list_logs(
     after: tuple[datetime, UUID] | None,
     account_id: UUID | None,
     status: str | None,
+    sync_type: str = "csv_import",
 ) -> list[dict]:
-    conditions = [sql.SQL("user_id = %(user_id)s"), sql.SQL("sync_type = 'csv_import'")]
+    conditions = [sql.SQL("user_id = %(user_id)s"), sql.SQL("sync_type = %(sync_type)s")]
     if after is not None:
         conditions.append(sql.SQL("(created_at, id) < (%(after_at)s, %(after_id)s)"))
     if account_id is not None:
@@ -111,6 +112,7 @@ def list_logs(
         "after_id": after[1] if after else None,
         "account_id": account_id,
         "status": status,
+        "sync_type": sync_type,
     }
     return conn.execute(query, params).fetchall()
 

@@ -39,7 +39,12 @@ def confirm_import(ctx: RequestContext, import_id: UUID, body: ImportConfirm):
 def list_imports(ctx: RequestContext, query: ImportListQuery):
     """The caller's statement imports, newest first."""
     return service.list_imports(
-        user_id=ctx.user_id, limit=query.limit, cursor=query.cursor, account_id=query.account_id, status=query.status
+        user_id=ctx.user_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        account_id=query.account_id,
+        status=query.status,
+        sync_type=query.sync_type,
     )
 
 

@@ -127,12 +127,21 @@ def get_import(*, user_id: UUID, import_id: UUID) -> ImportOut:
 
 
 def list_imports(
-    *, user_id: UUID, limit: int, cursor: str | None, account_id: UUID | None, status: str | None
+    *,
+    user_id: UUID,
+    limit: int,
+    cursor: str | None,
+    account_id: UUID | None,
+    status: str | None,
+    sync_type: str = "csv_import",
 ) -> ImportPage:
-    """The caller's imports, newest first."""
+    """The caller's imports (or bank-sync runs), newest first."""
     after = cursors.decode(cursor) if cursor else None
     with db.transaction() as conn:
-        rows = repo.list_logs(conn, user_id=user_id, limit=limit + 1, after=after, account_id=account_id, status=status)
+        rows = repo.list_logs(
+            conn, user_id=user_id, limit=limit + 1, after=after, account_id=account_id, status=status,
+            sync_type=sync_type,
+        )  # fmt: skip
     page = rows[:limit]
     next_cursor = cursors.encode(cursor_key(page[-1])) if len(rows) > limit else None
     return ImportPage(items=[import_out(r) for r in page], next_cursor=next_cursor)

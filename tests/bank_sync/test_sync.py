@@ -58,6 +58,9 @@ def test_first_sync_over_several_pages(client, conn, make_user, fake_plaid):
     assert_balance_is_plaids(conn, fake_plaid, item, account["id"])
     log = conn.execute("SELECT * FROM data_sync_logs WHERE sync_type = 'plaid'").fetchone()
     assert (log["status"], log["transactions_added"], str(log["account_id"])) == ("completed", 23, account["id"])
+    listed = client.http.get("/imports?sync_type=plaid", headers=user["headers"]).json_body["items"]
+    assert [(i["sync_type"], i["status"], i["transactions_added"]) for i in listed] == [("plaid", "completed", 23)]
+    assert client.http.get("/imports", headers=user["headers"]).json_body["items"] == []
     assert account_state(conn, account["id"])["last_sync_at"] is not None
     got = client.http.get(f"/bank-connections/{connection['id']}", headers=user["headers"]).json_body
     assert got["last_sync_at"] is not None and got["accounts"][0]["balance"] == str(
