@@ -110,7 +110,8 @@ ErrorCode = Annotated[
     str,
     Field(
         description="why a failed import failed: invalid_file, mapping_required (see candidates), "
-        "account_not_writable, balance_below_zero, internal_error, stale (in progress too long)"
+        "account_not_writable, balance_below_zero, internal_error, unavailable (a confirm met an outage), "
+        "stale (in progress too long)"
     ),
 ]
 
