@@ -123,6 +123,7 @@ ErrorCode = Annotated[
     Field(
         description="why a failed import failed: invalid_file, mapping_required (see candidates), "
         "account_not_writable, uploader_not_allowed (never confirmable), balance_below_zero, internal_error, "
+        "unavailable (a confirm met an outage), "
         "stale (in progress too long)"
     ),
 ]

@@ -49,6 +49,7 @@ IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 PREVIEW_ROWS = 20
 _KEY = re.compile(r"^imports/([^/]+)/([^/]+)/(.+)$")
 NOT_WRITABLE = "Account not found: a file under imports/{user_id}/{account_id}/ imports only into an account you may add transactions to"  # noqa: E501
+UNAVAILABLE = "The file could not be imported because storage or the database was unavailable; confirm it again"
 CRASHED = "The import stopped on an unexpected error and nothing was imported; confirm it to try again"
 # Outages of the database or the bucket: raised so that the event is delivered again (and
 # the upkeep fails the import if no delivery ever gets through). Anything else is final.
@@ -93,6 +94,12 @@ class _Run:
     preview: bool = False
     attempt: int | None = None  # the confirm attempt this run finishes
     settles: list[str] = field(default_factory=list)
+
+    @property
+    def shows_rows(self) -> bool:
+        # A preview shows its first rows; a confirm shows the rows it booked, which a
+        # mapping may have read differently from the preview.
+        return self.preview or self.attempt is not None
 
 
 _SUPERSEDED = object()
@@ -183,6 +190,28 @@ def confirm_object(*, log_id: UUID, user_id: UUID, account_id: UUID, key: str, a
     """Run confirm attempt `attempt` of an import: its object, fetched from the bucket again,
     imported with the account's (just saved) mapping."""
     try:
+        return _confirm(log_id=log_id, user_id=user_id, account_id=account_id, key=key, attempt=attempt)
+    except TRANSIENT:
+        # A request is not delivered again: end the attempt now where the database allows,
+        # so that it can be confirmed again at once (else the upkeep ends it).
+        try:
+            _fail_attempt(log_id=log_id, user_id=user_id, key=key, attempt=attempt)
+        except TRANSIENT:
+            logger.warning("confirm attempt left for the upkeep", extra={"import_id": str(log_id)})
+        raise
+
+
+def _fail_attempt(*, log_id: UUID, user_id: UUID, key: str, attempt: int) -> None:
+    with db.transaction() as conn:
+        if repo.lock_confirm_attempt(conn, log_id=log_id, attempt=attempt) is not None:
+            outcomes.failed(
+                conn, key=key, user_id=user_id, log_id=log_id, rejection=ImportRejected(UNAVAILABLE),
+                error_code="unavailable", details={},
+            )  # fmt: skip
+
+
+def _confirm(*, log_id: UUID, user_id: UUID, account_id: UUID, key: str, attempt: int) -> ImportOutcome:
+    try:
         stat = storage.stat(key)
         etag, size = stat.etag, stat.size
     except S3Error as exc:
@@ -259,7 +288,7 @@ def _parse_into(spool, statement, run, given_format, mapping, details) -> Import
         reader = _reader(statement, mapping, run.target.account)
         for item in reader.rows():
             if isinstance(item, StatementRow):
-                if run.preview and len(preview_rows) < PREVIEW_ROWS:
+                if run.shows_rows and len(preview_rows) < PREVIEW_ROWS:
                     preview_rows.append(_preview_row(item))
                 if not errors:
                     spool.add(item)
@@ -268,19 +297,19 @@ def _parse_into(spool, statement, run, given_format, mapping, details) -> Import
             else:
                 errors.append(item)
     except MappingRequired as exc:
-        _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
+        _describe(details, statement, reader, skipped, preview_rows if run.shows_rows else None)
         details["layout"] |= exc.layout
         details["candidates"] = exc.candidates
         return exc
     except ImportRejected as exc:
-        _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
+        _describe(details, statement, reader, skipped, preview_rows if run.shows_rows else None)
         exc.errors = sorted(exc.errors + errors, key=lambda e: e.line)
         return exc
     except Exception:
         # A file that crashes a parser would crash it on every retry: poison, not a blip.
         logger.exception("statement parser failed", extra={"format": statement.format})
         return ImportRejected("The file could not be read as a bank statement")
-    _describe(details, statement, reader, skipped, preview_rows if run.preview else None)
+    _describe(details, statement, reader, skipped, preview_rows if run.shows_rows else None)
     if errors:
         return ImportRejected(f"{len(errors)} line(s) of the file are invalid; nothing was imported", errors)
     if spool.count == 0:

@@ -28,7 +28,7 @@ def create_import(ctx: RequestContext, body: ImportCreate):
 
 @routes.route(
     "/imports/{import_id}/confirm", method="POST", body=ImportConfirm, response=ImportOut, status=202,
-    errors_=(403, 404, 409),
+    errors_=(403, 404, 409, 503),
 )  # fmt: skip
 def confirm_import(ctx: RequestContext, import_id: UUID, body: ImportConfirm):
     """Import a previewed or failed import's file, with a column mapping if given (saved for the account)."""

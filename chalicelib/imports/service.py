@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import cursors, processing, repo
 from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
@@ -111,9 +111,12 @@ def confirm_import(ctx: RequestContext, *, user_id: UUID, import_id: UUID, mappi
     # Committed first: the record is in_progress for this attempt only, so a second or a
     # concurrent confirm is a 409 and the attempt's own claim makes its rows count once.
     # The import runs here, in the request; the record is final when the response leaves.
-    processing.confirm_object(
-        log_id=import_id, user_id=user_id, account_id=account["id"], key=log["file_key"], attempt=attempt
-    )
+    try:
+        processing.confirm_object(
+            log_id=import_id, user_id=user_id, account_id=account["id"], key=log["file_key"], attempt=attempt
+        )
+    except processing.TRANSIENT:
+        raise ServiceUnavailable("Storage or the database is unavailable; confirm the import again shortly") from None
     return get_import(user_id=user_id, import_id=import_id)
 
 

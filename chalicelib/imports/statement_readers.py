@@ -17,4 +17,6 @@ def read_statement(statement: StatementFile, *, mapping: dict | None, account: d
             return OfxStatement(f, account=account, mapping=mapping)
     if statement.format == "qif":
         return QifStatement(statement.open_text, account=account, mapping=mapping)
-    return CsvStatement(statement.open_text, mapping=mapping, account=account)
+    # A mapping saved for an OFX/QIF file (only `account`) says nothing of CSV columns.
+    csv_mapping = mapping if mapping and set(mapping) - {"account"} else None
+    return CsvStatement(statement.open_text, mapping=csv_mapping, account=account)

@@ -224,3 +224,49 @@ def test_the_openapi_document_describes_confirm_and_the_new_fields(client):
     )
     assert "preview" in schemas["ImportCreate"]["properties"]
     assert "account" in schemas["ColumnMapping"]["properties"]
+
+
+def test_a_redelivered_event_of_a_previewed_file_books_nothing(client, conn, owner, checking, previewed, deliver):
+    upload, event = previewed
+
+    deliver(event)
+
+    _, record = _get(client, owner, f"/imports/{upload['import_id']}")
+    assert (record["status"], len(record["preview_rows"])) == ("preview", 20)
+    assert transactions_of(conn, checking) == []
+
+
+def test_a_refused_preview_fails_with_its_rows_and_a_mapping_confirms_it(client, conn, owner, checking, drop, deliver):
+    body = {"account_id": str(checking), "filename": "odd.csv", "preview": True}
+    _, upload = _post(client, owner, "/imports", body)
+    deliver(drop(upload["key"], UNUSUAL))
+
+    _, failed = _get(client, owner, f"/imports/{upload['import_id']}")
+    status, record = _post(client, owner, f"/imports/{upload['import_id']}/confirm", {"mapping": UNUSUAL_MAPPING})
+
+    assert failed["status"] == "failed" and failed["error_message"] and failed["layout"]["format"] == "csv"
+    assert (status, record["status"], record["transactions_added"]) == (202, "completed", 2)
+    assert [r["amount"] for r in record["preview_rows"]] == ["-4.20", "-12.00"]
+
+
+def test_an_outage_during_confirm_is_a_503_and_the_import_can_be_confirmed_again(
+    client, conn, owner, checking, previewed, monkeypatch
+):
+    from chalicelib.infra import storage
+
+    upload, _ = previewed
+    original = storage.stat
+
+    def unreachable(key):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(storage, "stat", unreachable)
+    status, answer = _post(client, owner, f"/imports/{upload['import_id']}/confirm", {})
+    _, between = _get(client, owner, f"/imports/{upload['import_id']}")
+    monkeypatch.setattr(storage, "stat", original)
+    again, record = _post(client, owner, f"/imports/{upload['import_id']}/confirm", {})
+
+    assert (status, answer["error"]["code"]) == (503, "service_unavailable")
+    assert (between["status"], between["error_code"]) == ("failed", "unavailable")
+    assert (again, record["status"], record["transactions_added"]) == (202, "completed", 25)
+    assert len(transactions_of(conn, checking)) == 25
