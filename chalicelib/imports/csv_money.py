@@ -144,6 +144,8 @@ class MoneyLearner:
         ]
         self.balances_positive = 0
         self.balances_negative = 0
+        # Payment rows only tell a card's sign convention: other files' texts are not read.
+        self.reads_descriptions = account_type == "credit_card"
 
     def add(self, line: int, cell, description: str) -> None:
         balance = None
@@ -157,7 +159,7 @@ class MoneyLearner:
                     self.balances_positive += 1
                 elif balance < 0:
                     self.balances_negative += 1
-        payment = bool(_PAYMENT.search(description))
+        payment = self.reads_descriptions and bool(_PAYMENT.search(description))
         for ev in self.evidence:
             try:
                 value, marker = ev.rule.read(cell)

@@ -76,6 +76,13 @@ class CsvStatement:
         self.latest_date = None
         self.money: MoneyDecision | None = None
         self.report = ReadReport()
+        # Column positions looked up once: these are asked for on every record.
+        cols = self.layout.columns
+        self._text_columns = [cols[r] for r in ("description", "payee", "memo", "type") if r in cols]
+        self._money_columns = sorted({i for rule in self.layout.money for i in rule.columns().values()})
+        used = [*cols.values(), *self._money_columns]
+        self._last_used = max(used, default=0)
+        self._summaries: set[int] = set()  # lines the first pass found to be summary rows
 
     # --- reading records ---------------------------------------------------------
 
@@ -95,8 +102,7 @@ class CsvStatement:
     def _foldable(self, record: list[str]) -> bool:
         """A longer record whose extra fields can only continue the last column: no
         column the import reads stands at or after it (ING NL's unquoted remarks)."""
-        used = [*self.layout.columns.values(), *(i for r in self.layout.money for i in r.columns().values())]
-        return len(record) > self.layout.width and max(used, default=0) < self.layout.width - 1
+        return len(record) > self.layout.width and self._last_used < self.layout.width - 1
 
     def _cell(self, record: list[str], role: str) -> str:
         index = self.layout.columns.get(role)
@@ -108,12 +114,12 @@ class CsvStatement:
         return lambda i: record[i].strip() if i < len(record) else ""
 
     def _text(self, record: list[str]) -> str:
-        return " ".join(
-            self._cell(record, role) for role in ("description", "payee", "memo", "type") if self._cell(record, role)
-        )
+        size = len(record)
+        return " ".join(t for t in (record[i].strip() for i in self._text_columns if i < size) if t)
 
     def _money_cells_empty(self, record: list[str]) -> bool:
-        return not any(self._at(record)(i) for rule in self.layout.money for i in rule.columns().values())
+        size = len(record)
+        return not any(record[i].strip() for i in self._money_columns if i < size)
 
     # --- the first pass ----------------------------------------------------------
 
@@ -130,7 +136,10 @@ class CsvStatement:
             if not self._fits(record):
                 broken = broken or (any(date_shape(c.strip()) for c in record) and any(map(_amount_like, record)))
                 continue
-            if self._summary(record) or self._balance_only(record):
+            if self._summary(record):
+                self._summaries.add(line)
+                continue
+            if self._balance_only(record):
                 continue
             date_text = self._cell(record, "date")
             if not date_shape(date_text) and self._money_cells_empty(record):
@@ -141,15 +150,17 @@ class CsvStatement:
             if date_text and len(raw_dates) < _DISTINCT_DATES and date_shape(date_text):
                 raw_dates.add(date_text)
             cell = self._at(record)
-            for rule in layout.money:
-                for i in rule.columns().values():
-                    try:
-                        sep = parse_amount(cell(i)).decimal_separator if cell(i) else None
-                    except ValueError:
-                        continue
-                    if sep:
-                        separators[sep] += 1
-            learner.add(line, cell, self._text(record))
+            for i in self._money_columns:
+                text = cell(i)
+                if not text:
+                    continue
+                try:
+                    sep = parse_amount(text).decimal_separator
+                except ValueError:
+                    continue
+                if sep:
+                    separators[sep] += 1
+            learner.add(line, cell, self._text(record) if learner.reads_descriptions else "")
             if unique and "reference" in cols and cols["reference"] < len(record):
                 ref = record[cols["reference"]].strip()
                 if ref:
@@ -181,6 +192,8 @@ class CsvStatement:
 
     def rows(self) -> Iterator[StatementRow | LineError | Skipped]:
         self._learn()
+        rule = self.money.rule
+        self._decided_columns = [i for role, i in rule.columns().items() if role != "direction"]
         self.report.layout = self._describe()
         held: StatementRow | LineError | None = None
         for line, record in self._data():
@@ -204,12 +217,12 @@ class CsvStatement:
         text = self._text(record) or " ".join(c.strip() for c in record if c.strip())
         if _BALANCE_ROW.match(self._cell(record, "description") or text):
             return True
-        if not _SUMMARY.search(text):
-            return False
         # "Balance" inside a real payment ("BALANCE TRANSFER FEE") is money moving: only a
-        # row without a date or without money, or one that is nothing but the phrase, is a summary.
-        date_ok = date_shape(self._cell(record, "date")) is not None
-        return not date_ok or self._money_cells_empty(record) or _SUMMARY.fullmatch(text.strip()) is not None
+        # row without a date or without money, or one that is nothing but the phrase, is a
+        # summary. Anchored matches first: most rows have a date and money, and are done here.
+        if date_shape(self._cell(record, "date")) is not None and not self._money_cells_empty(record):
+            return _SUMMARY.fullmatch(text.strip()) is not None
+        return _SUMMARY.search(text) is not None
 
     def _balance_only(self, record: list[str]) -> bool:
         """A "Beginning balance" line: a balance and no money moving (Bank of America)."""
@@ -219,11 +232,14 @@ class CsvStatement:
 
     def _row(self, line: int, record: list[str]) -> StatementRow | LineError | Skipped | str | None:
         layout = self.layout
-        if self._summary(record):
+        size = len(record)
+        # Every role's cell once (this runs for every row of a 100,000-row file).
+        v = {role: record[i].strip() for role, i in layout.columns.items() if i < size}
+        if line in self._summaries or (not self._fits(record) and self._summary(record)):
             return Skipped(line, "balance or summary row")
-        date_text = self._cell(record, "date")
+        date_text = v.get("date", "")
         status = "posted"
-        status_text = self._cell(record, "status")
+        status_text = v.get("status", "")
         if _PENDING.match(date_text) or (
             status_text and not _POSTED.match(status_text) and _PENDING.search(status_text)
         ):
@@ -241,7 +257,7 @@ class CsvStatement:
             return Skipped(line, "balance row")
         problems: list[str] = []
         transaction_date = posted = None
-        posted_text = self._cell(record, "posted_date")
+        posted_text = v.get("posted_date", "")
         if posted_text and not _PENDING.match(posted_text):
             try:
                 posted = parse_date(posted_text, self.date_order)
@@ -260,32 +276,33 @@ class CsvStatement:
             except ValueError as exc:
                 problems.append(str(exc))
         amount = self._money(record, problems)
-        currency = _CURRENCY_ALIASES.get(self._cell(record, "currency").upper(), self._cell(record, "currency").upper())
+        currency = v.get("currency", "").upper()
+        currency = _CURRENCY_ALIASES.get(currency, currency)
         if currency and currency != self.currency:
             problems.append(f"currency {currency} is not the account's currency {self.currency}")
-        payee = self._cell(record, "payee")
+        payee = v.get("payee", "")
         row = finish_row(
             line,
             problems,
             transaction_date=transaction_date,
             amount=amount,
-            description=self._cell(record, "description"),
+            description=v.get("description", ""),
             posted_date=posted,
             merchant=payee or None,
-            memo=self._cell(record, "memo"),
-            external_id=self._cell(record, "reference") if self.references_usable else None,
-            category_hint=self._cell(record, "category"),
+            memo=v.get("memo", ""),
+            external_id=v.get("reference", "") if self.references_usable else None,
+            category_hint=v.get("category", ""),
             status=status,
-            fallbacks=(self._cell(record, "reference"), self._cell(record, "type")),
+            fallbacks=(v.get("reference", ""), v.get("type", "")),
         )
         return Skipped(line, "zero amount: no money moves") if row is None else row
 
     def _money(self, record: list[str], problems: list[str]) -> Decimal | None:
         decision = self.money
         cell = self._at(record)
-        for i in decision.rule.columns().values():
+        for i in self._decided_columns:
             text = cell(i)
-            if not text or i == decision.rule.direction:
+            if not text:
                 continue
             try:
                 separator = parse_amount(text).decimal_separator
