@@ -6,8 +6,8 @@ transactions, archived ones included, and it is maintained by statement triggers
 parent `transactions`. DETACH/ATTACH run no DML, and rows that wait in the default
 partition are moved out of that partition directly; no trigger of the parent fires.
 
-Why it is cheap: the archive carries exactly the indexes and foreign keys a partition of
-`transactions` already has (sql/0501), so ATTACH adopts them, and a validated CHECK equal
+Why it is cheap: every index of the archive is also an index of a partition of `transactions`
+(sql/0501, sql/1101), so ATTACH adopts them and the live-only ones are dropped, and a validated CHECK equal
 to the month's bound lets ATTACH skip its scan. The CHECK is added NOT VALID and validated
 in units of their own first (validation holds no lock that stops readers or writers), so
 the unit that detaches, which must hold ACCESS EXCLUSIVE on `transactions`, only changes
@@ -73,6 +73,9 @@ def _move(partition: repo.Partition) -> int | None:
             # ATTACH refuses while the archive's default partition holds rows of the month.
             repo.move_rows(conn, source=archive_default, target=partition.name, month=partition.start)
         repo.attach(conn, parent=repo.ARCHIVE, table=partition.name, start=partition.start, end=partition.end)
+        # The live indexes the archive has no use for (sql/1101): dropping them is a catalogue
+        # change on a table this unit already holds exclusively.
+        repo.drop_unattached_indexes(conn, partition.name)
         repo.rename(conn, partition.name, repo.partition_name(repo.ARCHIVE, partition.start))
         return rows
 

@@ -177,3 +177,24 @@ def drop(conn: psycopg.Connection, table: str) -> None:
 def lock_share(conn: psycopg.Connection, table: str) -> None:
     # Readers go on; writers to this (old) month wait until the unit commits.
     conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
+
+
+def drop_unattached_indexes(conn: psycopg.Connection, table: str) -> int:
+    """Drop the partition's indexes that are not partitions of an index of its parent (a live
+    month attached to the archive keeps the live indexes the archive does not have); the
+    number dropped. Primary key and other constraint indexes are left alone."""
+    names = [
+        r["name"]
+        for r in conn.execute(
+            """SELECT c.relname AS name
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = %s::regclass
+                  AND NOT EXISTS (SELECT 1 FROM pg_inherits p WHERE p.inhrelid = i.indexrelid)
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+                ORDER BY 1""",
+            (table,),
+        )
+    ]
+    for name in names:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    return len(names)

@@ -1,5 +1,6 @@
-"""SQL of single transactions. Rows are addressed by id through idx_transactions_id (the
-primary key is (id, transaction_date) because of the monthly partitions); updates name
+"""SQL of single transactions. Rows are addressed by id through the primary key (id,
+transaction_date), whose leading column is id (the date is in the key because of the
+monthly partitions); updates name
 the old transaction_date too, and a changed date moves the row to its new partition."""
 
 from datetime import date
