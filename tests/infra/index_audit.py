@@ -104,7 +104,7 @@ def _analytics_spending(conn, world):
     where, params = repo.scope_conditions(
         _access(world), from_=today - timedelta(days=365), to=today, account_id=None, family_id=None
     )
-    return repo.spending(conn, group_by="category", where=where, params=params)
+    return repo.spending(conn, _access(world), group_by="category", where=where, params=params)
 
 
 def _export_count(conn, world):
@@ -193,6 +193,23 @@ def _family_deleted(conn, world):
     return repo.delete_family(conn, world["family"])
 
 
+def _bank_sync_page(conn, world):
+    """A Plaid page staged by the sync's own code: the rows it already holds are found by
+    (account, Plaid id), and a removed id is deleted the same way."""
+    from chalicelib.bank_sync import page_repo
+
+    account = world["my_account"]
+    row = {
+        "line": 1, "kind": "added", "plaid_id": "audit-plaid-1", "pending_plaid_id": None, "account_id": str(account),
+        "amount": "-4.50", "currency": "USD", "description": "COFFEE", "merchant": None, "location": None,
+        "transaction_date": date.today().isoformat(), "posted_date": None, "status": "posted",
+        "plaid_category_id": None, "plaid_confidence": None, "keyword_slot": None, "merchant_key": None,
+        "category_hint": None,
+    }  # fmt: skip
+    page_repo.stage(conn, [row], account_ids=[account])
+    return page_repo.write(conn, user_id=world["me"], account_ids=[account], removed=["audit-plaid-gone"])
+
+
 LIVE = "transactions"
 ARCHIVE = "transactions_archive"
 
@@ -253,6 +270,12 @@ AUDIT: dict[tuple[str, str], list[Use]] = {
     ],
     (LIVE, "idx_transactions_account_pending"): [
         Use("imports: a posted row finds its pending twin (imports.repo.match_pending_twins)", run=_import_dedupe),
+    ],
+    (LIVE, "idx_transactions_account_plaid_id"): [
+        Use(
+            "bank sync: a Plaid page finds the rows it holds and deletes removed ones (bank_sync.page_repo)",
+            run=_bank_sync_page,
+        ),
     ],
     (LIVE, "idx_transactions_search_vector"): [
         Use("search: GET /search on PostgreSQL (pg_engine.build_search)", explain=_search),
