@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     # Index and alias names start with this (tests set one per run).
     elasticsearch_index_prefix: str = "fiscaflow"
     elasticsearch_timeout_seconds: float = Field(default=5.0, gt=0)
-    # Client flavour behind the search adapter; only "elasticsearch" (8.x) is built today.
+    # Client flavour behind the search adapter: "elasticsearch" (8.x, elasticsearch-py) or
+    # "opensearch" (2.x, opensearch-py: the local node of tools/search-node, Amazon OpenSearch).
     search_flavour: str = "elasticsearch"
     # Ship structured log lines to the logs index (batched, off the request path).
     elasticsearch_logs: bool = False

@@ -12,13 +12,15 @@ from chalicelib.infra.settings import get_settings
 from chalicelib.search import outbox
 from tests import factories
 
-ES_URL = os.environ.get("ELASTICSEARCH_URL")
+ES_URL = os.environ.get("TEST_ELASTICSEARCH_URL")
+# CI sets REQUIRE_ELASTICSEARCH=1: there a missing cluster fails these cases instead of skipping them.
+ES_REQUIRED = os.environ.get("REQUIRE_ELASTICSEARCH") == "1"
 ENGINES = [
     "postgres",
     pytest.param(
         "elasticsearch",
         marks=pytest.mark.skipif(
-            not ES_URL,
+            not ES_URL and not ES_REQUIRED,
             reason="Elasticsearch engine not tested: no cluster "
             "(set TEST_ELASTICSEARCH_URL to run these contract tests)",
         ),
@@ -59,6 +61,8 @@ def engine(request, client, monkeypatch):
         _use_settings(monkeypatch, ELASTICSEARCH_URL=None)
         yield EngineUnderTest("postgres")
     else:
+        if not ES_URL:
+            pytest.fail("REQUIRE_ELASTICSEARCH=1 but TEST_ELASTICSEARCH_URL is not set (no search cluster)")
         prefix = f"fiscaflow-test-{secrets.token_hex(4)}"
         _use_settings(monkeypatch, ELASTICSEARCH_URL=ES_URL, ELASTICSEARCH_INDEX_PREFIX=prefix)
         from chalicelib.search import indices
