@@ -69,8 +69,57 @@ ensure_s3() {
   port_open 9000 30
 }
 
+# MinIO's community server is source-only (and unmaintained upstream since its last
+# commit): built once from the Go module proxy at this pinned version into .local/bin.
+MINIO_MODULE_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+
+# A MinIO server on :9000 where Go exists and nothing answers there yet; ensure_s3 then
+# finds it and does not start moto. Any failure here leaves moto as the fallback.
+ensure_minio() {
+  [ "${MINIO:-1}" = 0 ] && return 0
+  port_open 9000 && return 0
+  local bin=.local/bin/minio
+  if [ ! -x "$bin" ]; then
+    command -v go >/dev/null || return 0
+    echo "services: building MinIO $MINIO_MODULE_VERSION from the Go module proxy (once, a few minutes)"
+    GOBIN="$PWD/.local/bin" GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_MODULE_VERSION" \
+      > .local/minio-build.log 2>&1 || { echo "services: MinIO build failed (.local/minio-build.log)" >&2; return 0; }
+  fi
+  echo "services: starting MinIO on :9000"
+  MINIO_ROOT_USER=minioadmin MINIO_ROOT_PASSWORD=minioadmin MINIO_BROWSER=off \
+    nohup "$bin" server "$PWD/.local/minio-data" --address 127.0.0.1:9000 --quiet > .local/minio.log 2>&1 &
+  echo $! > .local/minio.pid
+  STARTED_SERVICES+=("minio")
+  port_open 9000 60
+}
+
+# A search node on :9200 (tools/search-node: OpenSearch 2.19 from Maven Central in one JVM)
+# where java and mvn exist; the first run resolves the jars (~80 MB), later ones start in
+# seconds. Exports SEARCH_NODE_URL/SEARCH_NODE_FLAVOUR for the caller; without java and
+# mvn nothing is exported and search stays on PostgreSQL. ELASTICSEARCH=0 skips it.
+ensure_elasticsearch() {
+  [ "${ELASTICSEARCH:-}" = 0 ] && return 0
+  if ! port_open 9200; then
+    command -v java >/dev/null && command -v mvn >/dev/null || return 0
+    local dir=tools/search-node offline=()
+    [ "$dir/target/classpath.txt" -nt "$dir/pom.xml" ] && offline=(-o)
+    echo "services: preparing the search node (first run resolves its jars from Maven Central)"
+    mvn -q -B "${offline[@]}" -f "$dir/pom.xml" compile > .local/search-node-build.log 2>&1 \
+      || { echo "services: search node build failed (.local/search-node-build.log)" >&2; return 0; }
+    echo "services: starting the search node on :9200"
+    nohup java -Xms512m -Xmx1g -Dfiscaflow.port=9200 -Dfiscaflow.base="$PWD/.local/search-node" \
+      -cp "$dir/target/classes:$(cat "$dir/target/classpath.txt")" fiscaflow.SearchNode > .local/search-node.log 2>&1 &
+    echo $! > .local/search-node.pid
+    STARTED_SERVICES+=("search-node")
+    port_open 9200 120 || { echo "services: the search node did not answer (.local/search-node.log)" >&2; return 0; }
+  fi
+  SEARCH_NODE_FLAVOUR=$("$PY" scripts/search_flavour.py http://127.0.0.1:9200) || return 0
+  export SEARCH_NODE_URL=http://127.0.0.1:9200 SEARCH_NODE_FLAVOUR
+}
+
 ensure_services() {
   mkdir -p .local
+  ensure_minio; ensure_elasticsearch
   ensure_postgres && ensure_redis && ensure_s3
 }
 
@@ -79,6 +128,8 @@ stop_started_services() {
   for s in "${STARTED_SERVICES[@]}"; do
     case "$s" in
       moto) kill "$(cat .local/moto.pid)" 2>/dev/null || true ;;
+      minio) kill "$(cat .local/minio.pid)" 2>/dev/null || true ;;
+      search-node) kill "$(cat .local/search-node.pid)" 2>/dev/null || true ;;
       redis) kill "$(cat .local/redis.pid)" 2>/dev/null || true ;;
       postgres:*) pg_ctlcluster --skip-systemctl-redirect "${s#postgres:}" main stop || true ;;
       compose:*) docker compose -f localstack-compose.yml stop ${s#compose:} || true ;;

@@ -60,7 +60,7 @@ def connect(url: str, *, timeout: float, api_key: str | None) -> OpenSearchClien
 
     headers = {"Authorization": f"ApiKey {api_key}"} if api_key else None
     return OpenSearchClient(
-        OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False, headers=headers)
+        OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False, headers=headers, pool_maxsize=8)
     )
 
 
