@@ -69,21 +69,19 @@ ensure_s3() {
   port_open 9000 30
 }
 
-# MinIO's community server is source-only (and unmaintained upstream since its last
-# commit): built once from the Go module proxy at this pinned version into .local/bin.
-MINIO_MODULE_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-
 # A MinIO server on :9000 where Go exists and nothing answers there yet; ensure_s3 then
-# finds it and does not start moto. Any failure here leaves moto as the fallback.
+# finds it and does not start moto. MinIO's community edition is source-only and
+# unmaintained upstream: tools/minio/build.sh builds its last commit once from the Go
+# module proxy into .local/bin. Any failure here leaves moto as the fallback.
 ensure_minio() {
   [ "${MINIO:-1}" = 0 ] && return 0
   port_open 9000 && return 0
   local bin=.local/bin/minio
-  if [ ! -x "$bin" ]; then
+  if [ ! -x "$bin" ] || [ ! -f .local/bin/minio.version ]; then
     command -v go >/dev/null || return 0
-    echo "services: building MinIO $MINIO_MODULE_VERSION from the Go module proxy (once, a few minutes)"
-    GOBIN="$PWD/.local/bin" GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_MODULE_VERSION" \
-      > .local/minio-build.log 2>&1 || { echo "services: MinIO build failed (.local/minio-build.log)" >&2; return 0; }
+    echo "services: building MinIO from the Go module proxy (once; a few minutes)"
+    bash tools/minio/build.sh > .local/minio-build.log 2>&1 \
+      || { echo "services: MinIO build failed (.local/minio-build.log); using moto" >&2; return 0; }
   fi
   echo "services: starting MinIO on :9000"
   MINIO_ROOT_USER=minioadmin MINIO_ROOT_PASSWORD=minioadmin MINIO_BROWSER=off \

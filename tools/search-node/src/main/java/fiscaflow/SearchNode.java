@@ -17,6 +17,7 @@ public final class SearchNode {
     Path base = Path.of(System.getProperty("fiscaflow.base", ".local/search-node")).toAbsolutePath();
     Files.createDirectories(base);
     OpenSearchRunner runner = new OpenSearchRunner();
+    runner.setMaxHttpPort(port); // exactly this port, not the next free one
     runner.onBuild((number, settings) -> {
       settings.put("network.host", "127.0.0.1");
       settings.put("http.port", String.valueOf(port));
