@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # Statement timeout of scheduled upkeep (a backup COPY, a month move); 0 means none.
     upkeep_statement_timeout_ms: int = Field(default=0, ge=0)
     backup_keep: int = Field(default=7, ge=1)
+    # files-backup: how many archives of attachments/ and imports/ to keep.
+    files_backup_keep: int = Field(default=7, ge=1)
 
     @property
     def elasticsearch_configured(self) -> bool:
