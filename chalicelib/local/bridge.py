@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from chalice.app import Cron, Rate, S3EventConfig, ScheduledEventConfig
 
@@ -146,7 +146,7 @@ class MinioListener:
                 )
                 for event in self._stream:
                     for record in event.get("Records", []):
-                        key = unquote_plus(record["s3"]["object"]["key"])
+                        key = record["s3"]["object"]["key"]  # unescaped on this stream
                         if key.startswith(PROBE_PREFIX):
                             if key in self._probes:
                                 self._probes.pop(key).set()
@@ -165,10 +165,13 @@ class MinioListener:
 
 
 def as_s3_record(record: dict) -> dict:
-    """A MinIO record as S3 shapes it for Lambda: MinIO names events "s3:ObjectCreated:Put"
-    where S3 says "ObjectCreated:Put"."""
+    """A MinIO listen record as S3 shapes it for Lambda: MinIO names events
+    "s3:ObjectCreated:Put" where S3 says "ObjectCreated:Put", and its listen stream (unlike
+    its notification targets) leaves the key unescaped where S3 URL-encodes it."""
     name = str(record.get("eventName", ""))
-    return {**record, "eventName": name.removeprefix("s3:")}
+    s3 = record.get("s3", {})
+    obj = {**s3.get("object", {}), "key": quote_plus(s3.get("object", {}).get("key", ""), safe="/")}
+    return {**record, "eventName": name.removeprefix("s3:"), "s3": {**s3, "object": obj}}
 
 
 class LocalEventBridge:
