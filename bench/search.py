@@ -246,6 +246,22 @@ def measure_cluster(runs: int, url: str, flavour: str) -> list[tuple]:
                 timed(bare_spending, runs),
             )
         )
+        # A size-0 aggregation is answered from the shard request cache until the next
+        # refresh that changes the index: time it with that cache off too.
+        from chalicelib.analytics.es_aggs import grouped_body
+
+        uncached = grouped_body(
+            access=access, group="top_category", from_=from_, to=to, account_id=None, family_id=None, after=None
+        )
+        raw = getattr(client, "_client", client)
+
+        def bare_uncached():
+            if flavour == "opensearch":
+                raw.search(index=es_client.alias("transactions"), body=uncached, params={"request_cache": "false"})
+            else:
+                client.search(index=es_client.alias("transactions"), request_cache=False, **uncached)
+
+        results.append(("  same, bare with the request cache off", 0, (0.0, 0.0), timed(bare_uncached, runs)))
         with db.transaction() as conn:
             conn.execute(
                 """INSERT INTO outbox (aggregate_type, aggregate_id, operation)
