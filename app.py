@@ -91,6 +91,11 @@ def backup(event):
     return run_job("backup")
 
 
+@app.schedule(Rate(1, unit=Rate.DAYS), name="files-backup")
+def files_backup(event):
+    return run_job("files-backup")
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS), name="budget-alerts")
 def budget_alerts(event):
     return run_job("budget-alerts")

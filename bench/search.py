@@ -1,6 +1,7 @@
-"""Search and analytics on the PostgreSQL engine at 1,000,000 transactions of one user.
+"""Search and analytics on the PostgreSQL engine at 1,000,000 transactions of one user,
+and with --cluster on the Elasticsearch engine too (reindex time, search-sync rate).
 
-    .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep]
+    .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep] [--cluster URL --flavour opensearch]
     .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> [--prepare-threshold 5]
 
 Creates its own database (fiscaflow_bench_search_<pid>), migrates it, generates the
@@ -170,6 +171,116 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
     return results
 
 
+def measure_cluster(runs: int, url: str, flavour: str) -> list[tuple]:
+    """The same query shapes on the cluster: reindex the 1M rows (timed), then each search
+    through the service (engine must say "elasticsearch") beside the bare cluster request,
+    spending from aggregations (no silent SQL fallback), and search-sync's indexing rate."""
+    from chalicelib.analytics import es_aggs
+    from chalicelib.analytics import service as analytics_service
+    from chalicelib.analytics.models import SpendingQuery
+    from chalicelib.families.access import load_access
+    from chalicelib.infra import db
+    from chalicelib.infra.settings import get_settings
+    from chalicelib.search import es_bodies, es_client, indices
+    from chalicelib.search import service as search_service
+    from chalicelib.search.engine import Filters
+    from chalicelib.search.models import TransactionSearchQuery
+    from chalicelib.search.sync import run_search_sync
+    from chalicelib.search.text import query_words
+
+    os.environ.update(
+        {"ELASTICSEARCH_URL": url, "SEARCH_FLAVOUR": flavour, "ELASTICSEARCH_INDEX_PREFIX": f"bench-{os.getpid()}"}
+    )
+    os.environ["ELASTICSEARCH_TIMEOUT_SECONDS"] = "120"
+    get_settings.cache_clear()
+    es_client.reset()
+    client = es_client.client()
+    indices.init()
+    started = time.monotonic()
+    report = indices.reindex()
+    reindex_s = time.monotonic() - started
+    print(f"  reindex: {report.documents} in {reindex_s:.0f}s", flush=True)
+    client.indices.forcemerge(index=es_client.alias("transactions"), max_num_segments=1, request_timeout=600)
+    with db.transaction() as conn:
+        user = conn.execute("SELECT id FROM users").fetchone()["id"]
+        access = load_access(conn, user)
+    results = []
+    try:
+        for label, q in (
+            ("common word (tesco)", "tesco"),
+            ("frequent word (coffee)", "coffee"),
+            ("prefix (star)", "star"),
+            ("typo (amazom)", "amazom"),
+            ("two words + facets (coffee starbucks)", "coffee starbucks"),
+        ):
+            query = TransactionSearchQuery(q=q, limit=50)
+            page = search_service.search_transactions(user_id=user, query=query)
+            assert page.engine == "elasticsearch", page.engine
+            body = es_bodies.transaction_search(
+                words=query_words(q), user_id=str(user), family_ids=[str(f) for f in access.family_ids],
+                filters=Filters(), size=51, search_after=None,
+            )  # fmt: skip
+
+            def bare(body=body):
+                client.search(index=es_client.alias("transactions"), **body)
+
+            service_ms = timed(lambda query=query: search_service.search_transactions(user_id=user, query=query), runs)
+            results.append((label, page.total, service_ms, timed(bare, runs)))
+        spending = SpendingQuery(group_by="top_category")
+        analytics_service._es_or_none = lambda compute: compute()  # a cluster failure must show, not fall back
+        answer = analytics_service.spending(user_id=user, query=spending)
+        from chalicelib.analytics import periods
+
+        from_, to = periods.resolve_range(None, None, today=periods.today_in("UTC"))
+
+        def bare_spending():
+            es_aggs._buckets(
+                client, access=access, group="top_category", from_=from_, to=to, account_id=None, family_id=None
+            )
+
+        results.append(
+            (
+                "/analytics/spending?group_by=top_category, 12 months",
+                sum(i["count"] for i in answer["items"]),
+                timed(lambda: analytics_service.spending(user_id=user, query=spending), runs),
+                timed(bare_spending, runs),
+            )
+        )
+        # A size-0 aggregation is answered from the shard request cache until the next
+        # refresh that changes the index: time it with that cache off too.
+        from chalicelib.analytics.es_aggs import grouped_body
+
+        uncached = grouped_body(
+            access=access, group="top_category", from_=from_, to=to, account_id=None, family_id=None, after=None
+        )
+        raw = getattr(client, "_client", client)
+
+        def bare_uncached():
+            if flavour == "opensearch":
+                raw.search(index=es_client.alias("transactions"), body=uncached, params={"request_cache": "false"})
+            else:
+                client.search(index=es_client.alias("transactions"), request_cache=False, **uncached)
+
+        results.append(("  same, bare with the request cache off", 0, (0.0, 0.0), timed(bare_uncached, runs)))
+        with db.transaction() as conn:
+            conn.execute(
+                """INSERT INTO outbox (aggregate_type, aggregate_id, operation)
+                   SELECT 'transaction', id, 'upsert' FROM transactions LIMIT 50000"""
+            )
+        started = time.monotonic()
+        drained = 0
+        while True:
+            sync = run_search_sync(batch_size=500, time_budget=600)
+            drained += sync.indexed
+            if sync.pending == 0 or sync.error:
+                break
+        rate = drained / (time.monotonic() - started)
+        print(f"  search-sync: {drained:,} documents at {rate:,.0f}/s (error: {sync.error})", flush=True)
+    finally:
+        client.indices.delete(index=f"bench-{os.getpid()}-*")
+    return results
+
+
 def main() -> int:
     from bench.plans import add_prepare_threshold, prepare_after
 
@@ -178,6 +289,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run")
+    parser.add_argument("--cluster", metavar="URL", help="also time the Elasticsearch engine on this cluster")
+    parser.add_argument(
+        "--flavour", default="elasticsearch", help="SEARCH_FLAVOUR of --cluster (opensearch: the local node)"
+    )
     add_prepare_threshold(parser)
     args = parser.parse_args()
     name = args.reuse or DB_NAME
@@ -193,6 +308,11 @@ def main() -> int:
         print("\n| query | rows matched | service p50 / p99 ms | bare SQL p50 / p99 ms |\n|---|---:|---:|---:|")
         for label, total, (s50, s99), (b50, b99) in measure(args.runs):
             print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)
+        if args.cluster:
+            print(f"\ncluster {args.cluster} ({args.flavour})", flush=True)
+            print("\n| query | rows matched | service p50 / p99 ms | bare cluster p50 / p99 ms |\n|---|---:|---:|---:|")
+            for label, total, (s50, s99), (b50, b99) in measure_cluster(args.runs, args.cluster, args.flavour):
+                print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)
     finally:
         from chalicelib.infra import db
 

@@ -5,6 +5,7 @@ fiscaflow migrate          apply pending migrations
 fiscaflow run NAME [--dry-run]   run one scheduled job now
 fiscaflow jobs             list the scheduled jobs
 fiscaflow restore KEY [--database-url URL]   load a backup into an empty database
+fiscaflow restore-files KEY  put back the objects of a files backup (checksums verified)
 fiscaflow bridge           run the local event bridge (S3 events and schedules)
 fiscaflow ws-gateway       run the local WebSocket gateway (:8001, management API :8002)
 fiscaflow search init|reindex   create the search indices / rebuild them from PostgreSQL
@@ -65,6 +66,20 @@ def _cmd_restore(args) -> int:
         print(f"fiscaflow: restore refused: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"restore": args.key, "report": asdict(report)}, default=str))
+    return 0
+
+
+def _cmd_restore_files(args) -> int:
+    from dataclasses import asdict
+
+    from chalicelib.backups.files import RestoreFilesFailed, restore_files
+
+    try:
+        report = restore_files(args.key)
+    except RestoreFilesFailed as exc:
+        print(f"fiscaflow: restore-files refused: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"restore-files": args.key, "report": asdict(report)}, default=str))
     return 0
 
 
@@ -138,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("key")
     restore.add_argument("--database-url", help="target database (default: DATABASE_URL); created if missing")
     restore.set_defaults(func=_cmd_restore)
+    restore_files = sub.add_parser("restore-files", help="put back the objects of a files backup, checksums verified")
+    restore_files.add_argument("key", help="backups/files/….tar.gz")
+    restore_files.set_defaults(func=_cmd_restore_files)
     sub.add_parser("bridge", help="run the local event bridge").set_defaults(func=_cmd_bridge)
     gateway = sub.add_parser("ws-gateway", help="run the local WebSocket gateway (live updates)")
     gateway.add_argument("--host", default="127.0.0.1")

@@ -67,12 +67,19 @@ def _bank_sync(*, dry_run: bool = False):
     return run_bank_sync(dry_run=dry_run)
 
 
+def _files_backup(*, dry_run: bool = False):
+    from chalicelib.backups.files import run_files_backup
+
+    return run_files_backup(dry_run=dry_run)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("partitions", _partitions, "monthly transaction partitions ahead; default-partition rows moved (daily)"),
         Job("retention", _retention, "delete rows past retention, archive transactions over 5 years (daily)"),
         Job("backup", _backup, "consistent logical backup to backups/database/, keep the last N (daily)"),
+        Job("files-backup", _files_backup, "attachments/ and imports/ as one tar.gz under backups/files/ (daily)"),
         Job("budget-alerts", _budget_alerts, "alert budget categories at their threshold and over 100 % (hourly)"),
         Job("unusual-spending", _unusual_spending, "flag outflows far above the usual at a merchant (daily)"),
         Job("bill-reminders", _bill_reminders, "remind recurring payments due in 0-3 days (daily)"),

@@ -21,6 +21,13 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 .venv/bin/fiscaflow setup
+# make run ELASTICSEARCH=1: search and analytics from the node, fed by search-sync.
+if [ "${ELASTICSEARCH:-}" = 1 ]; then
+  [ -n "${SEARCH_NODE_URL:-}" ] || { echo "run: ELASTICSEARCH=1 but no search node (java and mvn?)" >&2; exit 1; }
+  export ELASTICSEARCH_URL="$SEARCH_NODE_URL" SEARCH_FLAVOUR="$SEARCH_NODE_FLAVOUR"
+  .venv/bin/fiscaflow search init
+  .venv/bin/fiscaflow search reindex
+fi
 .venv/bin/fiscaflow bridge &
 pids+=($!)
 # Live updates: chalice local serves no WebSockets; this gateway does what API Gateway's

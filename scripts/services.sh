@@ -69,8 +69,57 @@ ensure_s3() {
   port_open 9000 30
 }
 
+# A MinIO server on :9000 where Go exists and nothing answers there yet; ensure_s3 then
+# finds it and does not start moto. MinIO's community edition is source-only and
+# unmaintained upstream: tools/minio/build.sh builds its last commit once from the Go
+# module proxy into .local/bin. Any failure here leaves moto as the fallback.
+ensure_minio() {
+  [ "${MINIO:-1}" = 0 ] && return 0
+  local port=${MINIO_PORT:-9000}  # another port only to try this function beside a running S3 server
+  port_open "$port" && return 0
+  local bin=.local/bin/minio
+  if [ ! -x "$bin" ] || [ ! -f .local/bin/minio.version ]; then
+    command -v go >/dev/null || return 0
+    echo "services: building MinIO from the Go module proxy (once; a few minutes)"
+    bash tools/minio/build.sh > .local/minio-build.log 2>&1 \
+      || { echo "services: MinIO build failed (.local/minio-build.log); using moto" >&2; return 0; }
+  fi
+  echo "services: starting MinIO on :$port"
+  MINIO_ROOT_USER=minioadmin MINIO_ROOT_PASSWORD=minioadmin MINIO_BROWSER=off \
+    nohup "$bin" server "$PWD/.local/minio-data" --address "127.0.0.1:$port" --quiet > .local/minio.log 2>&1 &
+  echo $! > .local/minio.pid
+  STARTED_SERVICES+=("minio")
+  port_open "$port" 60
+}
+
+# A search node on :9200 (tools/search-node: OpenSearch 2.19 from Maven Central in one JVM)
+# where java and mvn exist; the first run resolves the jars (~80 MB), later ones start in
+# seconds. Exports SEARCH_NODE_URL/SEARCH_NODE_FLAVOUR for the caller; without java and
+# mvn nothing is exported and search stays on PostgreSQL. ELASTICSEARCH=0 skips it.
+ensure_elasticsearch() {
+  [ "${ELASTICSEARCH:-}" = 0 ] && return 0
+  local port=${SEARCH_NODE_PORT:-9200}
+  if ! port_open "$port"; then
+    command -v java >/dev/null && command -v mvn >/dev/null || return 0
+    local dir=tools/search-node offline=()
+    [ "$dir/target/classpath.txt" -nt "$dir/pom.xml" ] && offline=(-o)
+    echo "services: preparing the search node (first run resolves its jars from Maven Central)"
+    mvn -q -B "${offline[@]}" -f "$dir/pom.xml" compile > .local/search-node-build.log 2>&1 \
+      || { echo "services: search node build failed (.local/search-node-build.log)" >&2; return 0; }
+    echo "services: starting the search node on :$port"
+    nohup java -Xms512m -Xmx1g -Dfiscaflow.port="$port" -Dfiscaflow.base="$PWD/.local/search-node" \
+      -cp "$dir/target/classes:$(cat "$dir/target/classpath.txt")" fiscaflow.SearchNode > .local/search-node.log 2>&1 &
+    echo $! > .local/search-node.pid
+    STARTED_SERVICES+=("search-node")
+    port_open "$port" 120 || { echo "services: the search node did not answer (.local/search-node.log)" >&2; return 0; }
+  fi
+  SEARCH_NODE_FLAVOUR=$("$PY" scripts/search_flavour.py "http://127.0.0.1:$port") || return 0
+  export SEARCH_NODE_URL="http://127.0.0.1:$port" SEARCH_NODE_FLAVOUR
+}
+
 ensure_services() {
   mkdir -p .local
+  ensure_minio; ensure_elasticsearch
   ensure_postgres && ensure_redis && ensure_s3
 }
 
@@ -79,6 +128,8 @@ stop_started_services() {
   for s in "${STARTED_SERVICES[@]}"; do
     case "$s" in
       moto) kill "$(cat .local/moto.pid)" 2>/dev/null || true ;;
+      minio) kill "$(cat .local/minio.pid)" 2>/dev/null || true ;;
+      search-node) kill "$(cat .local/search-node.pid)" 2>/dev/null || true ;;
       redis) kill "$(cat .local/redis.pid)" 2>/dev/null || true ;;
       postgres:*) pg_ctlcluster --skip-systemctl-redirect "${s#postgres:}" main stop || true ;;
       compose:*) docker compose -f localstack-compose.yml stop ${s#compose:} || true ;;

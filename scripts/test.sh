@@ -8,6 +8,10 @@ bash scripts/ensure-secrets.sh
 source scripts/services.sh
 ensure_services
 trap stop_started_services EXIT
+# The Elasticsearch contract cases run against the node ensure_services found or started.
+if [ -n "${SEARCH_NODE_URL:-}" ]; then
+  export TEST_ELASTICSEARCH_URL="$SEARCH_NODE_URL" SEARCH_FLAVOUR="$SEARCH_NODE_FLAVOUR"
+fi
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

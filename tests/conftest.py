@@ -41,9 +41,20 @@ os.environ.update(
         "LIVE_PUSH_WAIT_MS": "5000",
     }
 )
-os.environ.pop("ELASTICSEARCH_URL", None) if not os.environ.get("TEST_ELASTICSEARCH_URL") else os.environ.update(
-    {"ELASTICSEARCH_URL": os.environ["TEST_ELASTICSEARCH_URL"]}
-)
+# The suite runs on the PostgreSQL engine; tests/search's `engine` fixture points the
+# Elasticsearch cases at TEST_ELASTICSEARCH_URL for their own duration.
+os.environ.pop("ELASTICSEARCH_URL", None)
+
+
+def pytest_sessionstart(session):
+    # CI sets REQUIRE_MINIO=1: the storage tests must meet a server that checks signatures.
+    if os.environ.get("REQUIRE_MINIO") == "1":
+        from chalicelib.infra import storage
+
+        if not storage.server_is_minio():
+            endpoint = storage.get_settings().s3_endpoint_url
+            pytest.exit(f"REQUIRE_MINIO=1 but the S3 server at {endpoint} is not MinIO", returncode=1)
+
 
 # Tables that hold reference data survive between tests; every other table is emptied.
 KEEP_TABLES = {"schema_migrations", "test_default_categories"}

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     # Index and alias names start with this (tests set one per run).
     elasticsearch_index_prefix: str = "fiscaflow"
     elasticsearch_timeout_seconds: float = Field(default=5.0, gt=0)
-    # Client flavour behind the search adapter; only "elasticsearch" (8.x) is built today.
+    # Client flavour behind the search adapter: "elasticsearch" (8.x, elasticsearch-py) or
+    # "opensearch" (2.x, opensearch-py: the local node of tools/search-node, Amazon OpenSearch).
     search_flavour: str = "elasticsearch"
     # Ship structured log lines to the logs index (batched, off the request path).
     elasticsearch_logs: bool = False
@@ -114,6 +115,8 @@ class Settings(BaseSettings):
     # Statement timeout of scheduled upkeep (a backup COPY, a month move); 0 means none.
     upkeep_statement_timeout_ms: int = Field(default=0, ge=0)
     backup_keep: int = Field(default=7, ge=1)
+    # files-backup: how many archives of attachments/ and imports/ to keep.
+    files_backup_keep: int = Field(default=7, ge=1)
 
     # Bank sync through Plaid (issue 19). Without client id and secret every bank route
     # answers 503 bank_sync_not_configured. PLAID_BASE_URL overrides the host of PLAID_ENV

@@ -178,3 +178,16 @@ def delete_prefix(prefix: str) -> int:
     if errors:
         raise RuntimeError(f"could not delete {len(errors)} objects under {prefix}")
     return len(keys)
+
+
+def server_is_minio(endpoint_url: str | None = None) -> bool:
+    """True when the S3 endpoint is a MinIO server (its liveness route answers and its
+    responses say `Server: MinIO`); moto and AWS answer that route otherwise."""
+    import urllib3
+
+    url = f"{(endpoint_url or get_settings().s3_endpoint_url).rstrip('/')}/minio/health/live"
+    try:
+        response = urllib3.request("GET", url, timeout=3.0, retries=False)
+    except (urllib3.exceptions.HTTPError, ValueError):
+        return False
+    return response.status == 200 and response.headers.get("Server", "").startswith("MinIO")

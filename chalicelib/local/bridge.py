@@ -1,23 +1,29 @@
 """The local event bridge: what AWS does for the deployed app, done on a laptop.
 
 * Objects created in the bucket under a prefix that an `@app.on_s3_event` handler
-  watches reach that handler as the S3 event AWS would send: the S3-compatible server
-  publishes bucket notifications to an SQS queue on the same server, the bridge
+  watches reach that handler as the S3 event AWS would send. On moto's server the
+  bucket publishes its notifications to an SQS queue on the same server, the bridge
   receives them, calls the handler, and deletes the message only once handled (a
-  restart resumes where it stopped; nothing delivered is delivered again).
+  restart resumes where it stopped; nothing delivered is delivered again). MinIO has
+  no SQS: the bridge holds MinIO's own ListenBucketNotification stream open (minio
+  SDK) and hands each record to the same delivery. That stream is live only: objects
+  created while no bridge listens are not delivered later (re-drop them, or run the
+  import's retry), and a failing handler is retried in memory only.
 * Every `@app.schedule` handler runs at its rate.
 
 Handlers must still tolerate a second delivery, as in AWS (multipart uploads can
 produce two ObjectCreated records for one object)."""
 
 import json
+import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from chalice.app import Cron, Rate, S3EventConfig, ScheduledEventConfig
 
@@ -102,16 +108,95 @@ def _scheduled_event(name: str) -> dict:
     }
 
 
+# Objects the MinIO listener writes to itself to know its stream is open; no route matches.
+PROBE_PREFIX = ".fiscaflow-bridge/"
+
+
+class MinioListener:
+    """MinIO's ListenBucketNotification stream on a daemon thread, records onto a queue.
+    `start` returns once the stream provably delivers (a probe object came back)."""
+
+    def __init__(self):
+        from chalicelib.infra import storage
+
+        self._storage = storage
+        self.records: queue.Queue = queue.Queue()
+        self._stream = None
+        self._stop = threading.Event()
+        self._probes: dict[str, threading.Event] = {}
+
+    def start(self, timeout: float = 15.0) -> None:
+        threading.Thread(target=self._run, name="minio-listener", daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
+            seen = self._probes[key] = threading.Event()
+            self._storage.put_bytes(key, b"")
+            arrived = seen.wait(1.0)
+            self._storage.delete(key)
+            if arrived:
+                return
+        raise TimeoutError("MinIO's bucket notification stream did not open")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._stream = self._storage.client().listen_bucket_notification(
+                    self._storage.bucket(), events=("s3:ObjectCreated:*",)
+                )
+                for event in self._stream:
+                    for record in event.get("Records", []):
+                        key = record["s3"]["object"]["key"]  # unescaped on this stream
+                        if key.startswith(PROBE_PREFIX):
+                            if key in self._probes:
+                                self._probes.pop(key).set()
+                            continue
+                        self.records.put((record, 1))
+            except Exception as exc:
+                if self._stop.is_set():
+                    return
+                logger.warning("minio listener reconnecting", extra={"error": f"{type(exc).__name__}: {exc}"})
+                self._stop.wait(1.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._stream is not None:
+            self._stream._close_response()
+
+
+def as_s3_record(record: dict) -> dict:
+    """A MinIO listen record as S3 shapes it for Lambda: MinIO names events
+    "s3:ObjectCreated:Put" where S3 says "ObjectCreated:Put", and its listen stream (unlike
+    its notification targets) leaves the key unescaped where S3 URL-encodes it."""
+    name = str(record.get("eventName", ""))
+    s3 = record.get("s3", {})
+    obj = {**s3.get("object", {}), "key": quote_plus(s3.get("object", {}).get("key", ""), safe="/")}
+    return {**record, "eventName": name.removeprefix("s3:"), "s3": {**s3, "object": obj}}
+
+
 class LocalEventBridge:
     def __init__(self, s3_routes: list[S3Route], schedules: list[ScheduleRoute], *, queue_name: str = QUEUE_NAME):
+        from chalicelib.infra import storage
+
         self.s3_routes = s3_routes
         self.schedules = schedules
         self.queue_name = queue_name
-        self._sqs = _aws_client("sqs")
+        self.minio = storage.server_is_minio()
+        self._sqs = None if self.minio else _aws_client("sqs")
         self._queue_url: str | None = None
+        self._listener: MinioListener | None = None
 
     def setup(self) -> None:
-        """Create the queue and point the bucket's ObjectCreated notifications at it."""
+        """moto: create the queue and point the bucket's ObjectCreated notifications at it.
+        MinIO: open its notification stream."""
+        if self.minio:
+            if self._listener is None:
+                self._listener = MinioListener()
+                self._listener.start()
+                logger.info(
+                    "bridge ready (MinIO notifications)", extra={"prefixes": [r.prefix for r in self.s3_routes]}
+                )
+            return
         s3 = _aws_client("s3")
         bucket = get_settings().s3_bucket
         self._queue_url = self._sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
@@ -136,10 +221,34 @@ class LocalEventBridge:
         )
         logger.info("bridge ready", extra={"queue": self.queue_name, "prefixes": [r.prefix for r in self.s3_routes]})
 
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def _poll_minio(self, wait_seconds: int) -> int:
+        calls = 0
+        deadline = time.monotonic() + wait_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                record, receives = self._listener.records.get(timeout=left)
+            except queue.Empty:
+                break
+            try:
+                calls += self._deliver({"Records": [as_s3_record(record)]})
+            except Exception:
+                logger.exception("event handler failed", extra={"receives": receives})
+                if receives < MAX_RECEIVES:
+                    self._listener.records.put((record, receives + 1))
+            deadline = min(deadline, time.monotonic() + 0.2)  # a burst: take what follows at once
+        return calls
+
     def poll_once(self, wait_seconds: int = 1) -> int:
         """Deliver what the queue holds now; returns the number of handler calls."""
-        if self._queue_url is None:
+        if self._queue_url is None and self._listener is None:
             self.setup()
+        if self.minio:
+            return self._poll_minio(wait_seconds)
         response = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=10,

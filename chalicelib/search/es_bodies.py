@@ -16,6 +16,12 @@ from chalicelib.search.engine import FACET_SIZE, Filters
 from chalicelib.search.text import tolerates_typo
 
 TEXT_FIELDS = ["description", "merchant", "notes", "tags"]
+HIGHLIGHTED = ["description", "merchant"]
+
+# Highlights come back marked with two private-use characters and unescaped; the engine
+# escapes them exactly as the PostgreSQL engine does (html.escape) and only then turns the
+# marks into <em>…</em>. The cluster's "html" encoder escapes differently ("/" → "&#x2F;").
+MARK_START, MARK_END = "\ue000", "\ue001"
 
 ANALYSIS = {
     "analysis": {
@@ -106,6 +112,21 @@ INDICES = {
     "categories": {"settings": {"number_of_shards": 1, **ANALYSIS}, "mappings": CATEGORIES_MAPPINGS},
     "logs": {"settings": {"number_of_shards": 1}, "mappings": LOGS_MAPPINGS},
 }
+
+
+def index_spec(kind: str, flavour: str = "elasticsearch") -> dict[str, Any]:
+    """Settings and mappings of one index for the cluster's flavour. OpenSearch 2.x calls
+    Elasticsearch's `flattened` type `flat_object` (same purpose: one field, any keys)."""
+    spec = INDICES[kind]
+    if flavour != "opensearch":
+        return spec
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: ("flat_object" if k == "type" and v == "flattened" else swap(v)) for k, v in node.items()}
+        return node
+
+    return {"settings": spec["settings"], "mappings": swap(spec["mappings"])}
 
 
 def _text(value: Any) -> Any:
@@ -245,6 +266,17 @@ def word_clause(word: str, *, last: bool, fields: list[str] = TEXT_FIELDS) -> di
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
+def highlight_query(words: list[str]) -> dict[str, Any]:
+    """What highlights mark: the same words, with the last one's prefix as a wildcard.
+    The search itself answers a prefix from the `_index_prefix` subfield, which the
+    highlighter does not see on the field itself; a word holds only letters and digits,
+    so it cannot carry wildcard syntax."""
+    should: list[dict[str, Any]] = [word_clause(w, last=False, fields=HIGHLIGHTED) for w in words]
+    if words:
+        should.extend({"wildcard": {f: {"value": f"{words[-1]}*"}}} for f in HIGHLIGHTED)
+    return {"bool": {"should": should}}
+
+
 def transaction_search(
     *,
     words: list[str],
@@ -282,10 +314,10 @@ def transaction_search(
             },
         },
         "highlight": {
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "encoder": "html",
+            "pre_tags": [MARK_START],
+            "post_tags": [MARK_END],
             "fields": {"description": {"number_of_fragments": 0}, "merchant": {"number_of_fragments": 0}},
+            "highlight_query": highlight_query(words),
         },
     }
     if search_after is not None:

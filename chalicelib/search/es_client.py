@@ -1,8 +1,8 @@
 """The Elasticsearch client behind the search adapter: created lazily (importing the
 library costs ~0.3 s of cold start), reused across invocations of a warm function.
 
-`search_flavour` keeps the client choice here alone: an OpenSearch flavour would add an
-`opensearch-py` branch in `client()` and nothing else would change."""
+`search_flavour` keeps the client choice here alone: "opensearch" gets opensearch-py
+behind the same calls (search/opensearch_compat.py); nothing else changes."""
 
 import threading
 from typing import Any
@@ -28,6 +28,16 @@ def client() -> Any:
         with _lock:
             if _client is None:
                 settings = get_settings()
+                if settings.search_flavour == "opensearch":
+                    from chalicelib.search import opensearch_compat
+
+                    key = settings.elasticsearch_api_key
+                    _client = opensearch_compat.connect(
+                        settings.elasticsearch_url,
+                        timeout=settings.elasticsearch_timeout_seconds,
+                        api_key=key.get_secret_value() if key is not None else None,
+                    )
+                    return _client
                 if settings.search_flavour != "elasticsearch":
                     raise RuntimeError(f"search flavour {settings.search_flavour!r} is not available")
                 from elasticsearch import Elasticsearch
@@ -54,6 +64,10 @@ def reset() -> None:
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
     """What a down, slow or refusing cluster raises (the whole request failed)."""
+    if get_settings().search_flavour == "opensearch":
+        from chalicelib.search import opensearch_compat
+
+        return opensearch_compat.unavailable_errors()
     from elastic_transport import TransportError
     from elasticsearch import ApiError
 

@@ -1,6 +1,7 @@
 """The Elasticsearch engine: the same contract as the PostgreSQL one, over the
 transactions alias kept current by the search-sync job."""
 
+import html
 from typing import Any
 
 from psycopg import sql
@@ -19,6 +20,12 @@ def hit_transaction(source: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def marked_html(fragment: str) -> str:
+    """A highlight fragment escaped like the PostgreSQL engine's, its marks as <em>…</em>."""
+    escaped = html.escape(fragment)
+    return escaped.replace(es_bodies.MARK_START, "<em>").replace(es_bodies.MARK_END, "</em>")
+
+
 def parse_response(response: dict[str, Any], *, limit: int, category_names: dict[str, str]) -> SearchPage:
     raw_hits = response["hits"]["hits"]
     next_after = None
@@ -29,7 +36,11 @@ def parse_response(response: dict[str, Any], *, limit: int, category_names: dict
         {
             "transaction": hit_transaction(h["_source"]),
             "score": float(h["_score"] or 0.0),
-            "highlight": {k: v for k, v in (h.get("highlight") or {}).items() if k in ("description", "merchant")},
+            "highlight": {
+                k: [marked_html(f) for f in v]
+                for k, v in (h.get("highlight") or {}).items()
+                if k in ("description", "merchant")
+            },
         }
         for h in raw_hits
     ]

@@ -53,7 +53,7 @@ def _new_index_name(kind: str) -> str:
 
 
 def _create(client: Any, kind: str, name: str, *, with_alias: bool) -> None:
-    spec = es_bodies.INDICES[kind]
+    spec = es_bodies.index_spec(kind, get_settings().search_flavour)
     aliases = {es_client.alias(kind): {"is_write_index": True}} if with_alias else None
     client.indices.create(index=name, settings=spec["settings"], mappings=spec["mappings"], aliases=aliases)
 

@@ -12,13 +12,15 @@ from chalicelib.infra.settings import get_settings
 from chalicelib.search import outbox
 from tests import factories
 
-ES_URL = os.environ.get("ELASTICSEARCH_URL")
+ES_URL = os.environ.get("TEST_ELASTICSEARCH_URL")
+# CI sets REQUIRE_ELASTICSEARCH=1: there a missing cluster fails these cases instead of skipping them.
+ES_REQUIRED = os.environ.get("REQUIRE_ELASTICSEARCH") == "1"
 ENGINES = [
     "postgres",
     pytest.param(
         "elasticsearch",
         marks=pytest.mark.skipif(
-            not ES_URL,
+            not ES_URL and not ES_REQUIRED,
             reason="Elasticsearch engine not tested: no cluster "
             "(set TEST_ELASTICSEARCH_URL to run these contract tests)",
         ),
@@ -50,6 +52,26 @@ def _use_settings(monkeypatch, **env) -> None:
     get_settings.cache_clear()
 
 
+def _on_cluster(monkeypatch, url: str | None = None):
+    """Point the app at the cluster with indices of this test's own prefix; yields the prefix."""
+    from chalicelib.search import es_client, indices
+
+    url = url or ES_URL
+    if not url:
+        if ES_REQUIRED:
+            pytest.fail("REQUIRE_ELASTICSEARCH=1 but TEST_ELASTICSEARCH_URL is not set (no search cluster)")
+        pytest.skip("no search cluster (set TEST_ELASTICSEARCH_URL)")
+    prefix = f"fiscaflow-test-{secrets.token_hex(4)}"
+    _use_settings(monkeypatch, ELASTICSEARCH_URL=url, ELASTICSEARCH_INDEX_PREFIX=prefix)
+    es_client.reset()
+    indices.init()
+    yield prefix
+    try:
+        es_client.client().indices.delete(index=f"{prefix}-*")
+    finally:
+        es_client.reset()
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, client, monkeypatch):
     from chalicelib.search import es_client
@@ -59,14 +81,17 @@ def engine(request, client, monkeypatch):
         _use_settings(monkeypatch, ELASTICSEARCH_URL=None)
         yield EngineUnderTest("postgres")
     else:
-        prefix = f"fiscaflow-test-{secrets.token_hex(4)}"
-        _use_settings(monkeypatch, ELASTICSEARCH_URL=ES_URL, ELASTICSEARCH_INDEX_PREFIX=prefix)
-        from chalicelib.search import indices
+        for _prefix in _on_cluster(monkeypatch):
+            yield EngineUnderTest("elasticsearch")
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
-        indices.init()
+
+@pytest.fixture
+def cluster(client, monkeypatch):
+    """The Elasticsearch engine alone (tests of what only a real cluster shows)."""
+    for _prefix in _on_cluster(monkeypatch):
         yield EngineUnderTest("elasticsearch")
-        es_client.client().indices.delete(index=f"{prefix}-*")
-        es_client.reset()
     monkeypatch.undo()
     get_settings.cache_clear()
 

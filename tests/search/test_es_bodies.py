@@ -131,10 +131,18 @@ def test_the_search_body_scopes_filters_sorts_aggregates_and_highlights():
             },
         },
         "highlight": {
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "encoder": "html",
+            "pre_tags": ["\ue000"],
+            "post_tags": ["\ue001"],
             "fields": {"description": {"number_of_fragments": 0}, "merchant": {"number_of_fragments": 0}},
+            "highlight_query": {
+                "bool": {
+                    "should": [
+                        es_bodies.word_clause("star", last=False, fields=["description", "merchant"]),
+                        {"wildcard": {"description": {"value": "star*"}}},
+                        {"wildcard": {"merchant": {"value": "star*"}}},
+                    ]
+                }
+            },
         },
         "search_after": [2.5, 1, 2, "x"],
     }
@@ -230,7 +238,7 @@ def test_a_search_response_becomes_the_contract_shape():
                     "_source": source,
                     "_score": 4.2,
                     "sort": [4.2, 1, 2, "a"],
-                    "highlight": {"merchant": ["<em>Zürich</em>"]},
+                    "highlight": {"merchant": ["\ue000Zürich\ue001 <b>"]},
                 },
                 {"_source": source, "_score": 1.0, "sort": [1.0, 1, 2, "b"]},
             ],
@@ -245,7 +253,7 @@ def test_a_search_response_becomes_the_contract_shape():
     page = parse_response(response, limit=1, category_names={"c1": "Groceries"})
     assert page.total == 3 and page.next_after == [4.2, 1, 2, "a"] and len(page.hits) == 1
     hit = page.hits[0]
-    assert hit["highlight"] == {"merchant": ["<em>Zürich</em>"]} and hit["score"] == 4.2
+    assert hit["highlight"] == {"merchant": ["<em>Zürich</em> &lt;b&gt;"]} and hit["score"] == 4.2
     assert hit["transaction"]["location"] == {"lat": 47.37, "lng": 8.54, "city": "Zürich"}
     assert "amount_cents" not in hit["transaction"] and "inflow" not in hit["transaction"]
     assert page.facets == {
@@ -253,3 +261,11 @@ def test_a_search_response_becomes_the_contract_shape():
         "merchant": [{"value": "Zürich", "count": 3}],
         "month": [{"value": "2026-05", "count": 3}],
     }
+
+
+def test_opensearch_gets_flat_object_where_elasticsearch_has_flattened():
+    assert es_bodies.index_spec("logs")["mappings"]["properties"]["attributes"] == {"type": "flattened"}
+    spec = es_bodies.index_spec("logs", "opensearch")
+    assert spec["mappings"]["properties"]["attributes"] == {"type": "flat_object"}
+    assert spec["mappings"]["properties"]["error"] == es_bodies.LOGS_MAPPINGS["properties"]["error"]
+    assert es_bodies.index_spec("transactions", "opensearch") == es_bodies.INDICES["transactions"]
