@@ -280,13 +280,8 @@ class MoneyLearner:
             raise MappingRequired(
                 "This credit-card file does not show which sign its charges have; confirm the import with a "
                 "mapping (invert_sign: true when charges are positive)",
-                [
-                    {"role": "sign", "column": rule.label(header), "meaning": "charges are negative",
-                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": False}},
-                    {"role": "sign", "column": rule.label(header), "meaning": "charges are positive",
-                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": True}},
-                ],
-            )  # fmt: skip
+                _sign_candidates(rule, header, as_is="charges are negative", inverted="charges are positive"),
+            )
         if (
             ev.positive >= 2
             and not ev.negative
@@ -299,14 +294,18 @@ class MoneyLearner:
             raise MappingRequired(
                 "Every amount in this file is positive and nothing in it marks money going out; confirm the import "
                 "with a mapping (invert_sign: true if they are spending, or a direction column)",
-                [
-                    {"role": "sign", "column": rule.label(header), "meaning": "all money in",
-                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": False}},
-                    {"role": "sign", "column": rule.label(header), "meaning": "all money out",
-                     "mapping": {"amount": _ref(header, rule.amount), "invert_sign": True}},
-                ],
-            )  # fmt: skip
+                _sign_candidates(rule, header, as_is="all money in", inverted="all money out"),
+            )
         return MoneyDecision(rule, 1, False, "signed", False, rule.because)
+
+
+def _sign_candidates(rule: MoneyRule, header, *, as_is: str, inverted: str) -> list[dict]:
+    """The two readings of one amount column whose sign the file leaves open."""
+    return [
+        {"role": "sign", "column": rule.label(header), "meaning": meaning,
+         "mapping": {"amount": _ref(header, rule.amount), "invert_sign": invert}}
+        for meaning, invert in ((as_is, False), (inverted, True))
+    ]  # fmt: skip
 
 
 def _ref(header: list[str] | None, index: int | None):
