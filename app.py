@@ -4,6 +4,7 @@ handlers are declared here and hand straight over to chalicelib."""
 from chalice import Chalice, Rate
 
 from chalicelib.analytics.routes import routes as analytics_routes
+from chalicelib.api import chalice_errors
 from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.categorization.routes import routes as categorization_routes
@@ -26,6 +27,7 @@ from chalicelib.users.routes import routes as user_routes
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
+chalice_errors.install(app)  # 404/405/415 written by Chalice itself, in the contract's shape
 
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)

@@ -85,16 +85,16 @@ class BudgetCreate(_BudgetFields):
 
 
 class BudgetPatch(_BudgetFields):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
-    period_type: PeriodType | None = None
-    start_date: date | None = None
+    period_type: PeriodType = None
+    start_date: date = None
     end_date: date | None = None
-    total_amount: Money | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    is_active: bool | None = None
+    total_amount: Money = None
+    currency: str = Field(default=None, pattern=r"^[A-Z]{3}$")
+    is_active: bool = None
     # Replaces the budget's whole set of categories.
-    categories: list[BudgetCategoryIn] | None = Field(default=None, max_length=200)
+    categories: list[BudgetCategoryIn] = Field(default=None, max_length=200)
 
 
 class BudgetCategoryOut(ResponseModel):

@@ -44,16 +44,16 @@ class GoalCreate(_GoalAmounts):
 
 
 class GoalPatch(_GoalAmounts):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    goal_type: GoalType | None = None
-    target_amount: Money | None = None
+    name: str = Field(default=None, min_length=1, max_length=100)
+    goal_type: GoalType = None
+    target_amount: Money = None
     target_date: date | None = None
     description: str | None = Field(default=None, max_length=2000)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: str = Field(default=None, pattern=r"^[A-Z]{3}$")
     icon: str | None = Field(default=None, max_length=50)
     color: str | None = Field(default=None, pattern=COLOR)
-    current_amount: Money | None = None
-    is_active: bool | None = None
+    current_amount: Money = None
+    is_active: bool = None
 
 
 class ContributionIn(RequestModel):

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
 
 ImportFormat = Literal["csv", "ofx", "qfx", "qif"]
 ImportStatus = Literal["pending", "in_progress", "completed", "failed"]
@@ -97,7 +97,7 @@ class ImportPage(BaseModel):
 
 class ImportListQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
     account_id: UUID | None = None
     status: ImportStatus | None = None
 

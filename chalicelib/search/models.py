@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.search.text import MAX_QUERY_LENGTH
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
@@ -33,7 +33,7 @@ class TransactionSearchQuery(RequestModel):
     tag: str | None = Field(default=None, max_length=100)
     merchant: str | None = Field(default=None, max_length=255)
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=1000)
+    cursor: Cursor | None = None
 
     _q = field_validator("q")(_check_q)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, strip_text
 
 AccountType = Literal["checking", "savings", "credit_card", "investment", "loan", "other"]
@@ -40,22 +40,22 @@ class AccountCreate(RequestModel):
 
 
 class AccountPatch(RequestModel):
-    name: AccountName | None = None
-    type: AccountType | None = None
+    name: AccountName = None
+    type: AccountType = None
     institution: Institution | None = None
     account_number: AccountNumber | None = None
-    currency: Currency | None = None
+    currency: Currency = None
     family_id: UUID | None = None
-    opening_balance: Money | None = None
-    allow_negative: bool | None = None
-    is_active: bool | None = None
+    opening_balance: Money = None
+    allow_negative: bool = None
+    is_active: bool = None
 
 
 class AccountQuery(RequestModel):
     family_id: UUID | None = None
     include_inactive: bool = False
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 class AccountOut(ResponseModel):

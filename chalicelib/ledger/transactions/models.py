@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, IsoDate, strip_text
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
@@ -65,15 +65,15 @@ class TransactionCreate(_AmountNonZero, RequestModel):
 
 
 class TransactionPatch(_AmountNonZero, RequestModel):
-    account_id: UUID | None = None
-    amount: Money | None = None
-    description: Description | None = None
-    transaction_date: IsoDate | None = None
+    account_id: UUID = None
+    amount: Money = None
+    description: Description = None
+    transaction_date: IsoDate = None
     merchant: Merchant | None = None
     category_id: UUID | None = None
-    status: Status | None = None
+    status: Status = None
     posted_date: IsoDate | None = None
-    currency: Currency | None = None
+    currency: Currency = None
     location: Location | None = None
     tags: Tags | None = None
     notes: Notes | None = None
@@ -94,7 +94,7 @@ class TransactionQuery(RequestModel):
     q: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     include_archived: bool = False
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: Annotated[str, Field(max_length=500)] | None = None
+    cursor: Cursor | None = None
 
 
 class TransactionOut(ResponseModel):
