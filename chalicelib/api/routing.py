@@ -20,6 +20,7 @@ from pydantic_core import to_jsonable_python
 
 from chalicelib.api import errors, raw_input
 from chalicelib.api.context import RequestContext
+from chalicelib.api.types import QUERY_CONTEXT
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -152,7 +153,7 @@ def _parse_query(request, model: type[BaseModel]) -> BaseModel:
     params = dict(request.query_params or {})
     raw_input.check_text(params, where="")
     try:
-        return model.model_validate(params)
+        return model.model_validate(params, context=QUERY_CONTEXT)
     except ValidationError as exc:
         raise ValidationFailed("The query is not valid", details=errors.validation_details(exc)) from None
 

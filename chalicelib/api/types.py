@@ -2,11 +2,23 @@
 strings, timestamps in UTC with an offset, strict request models."""
 
 import re
+import types
+import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 MAX_MONEY = Decimal("9999999999999.99")  # NUMERIC(15,2)
 # A money string as the document declares it: at most 13 digits, at most two decimals.
@@ -18,6 +30,11 @@ _DECIMAL_TEXT = re.compile(r"^-?([0-9]+)(\.[0-9]+)?$")
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
 DATE_YEAR_PATTERN = "^(19|2[0-9])[0-9]{2}-"
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
+# routing validates query strings with this context: there "true" and "42" are the only way
+# to write a boolean or a number, while a JSON body must use JSON's own types.
+QUERY_CONTEXT = {"source": "query"}
 
 
 def parse_money(value: Any) -> Decimal:
@@ -74,6 +91,43 @@ Money = Annotated[
     ),
 ]
 
+
+def _money_rule(rule: str, message: str, string: dict[str, Any], number: dict[str, Any]) -> Any:
+    """Money with a sign rule, checked by the server and stated in the document."""
+    checks = {"positive": lambda v: v > 0, "not_negative": lambda v: v >= 0, "not_zero": lambda v: v != 0}
+
+    def check(value: Decimal) -> Decimal:
+        if not checks[rule](value):
+            raise ValueError(message)
+        return value
+
+    number_base = {"type": "number", "multipleOf": 0.01, "minimum": -float(MAX_MONEY), "maximum": float(MAX_MONEY)}
+    return Annotated[
+        Money,
+        AfterValidator(check),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "string", "allOf": [{"pattern": MONEY_PATTERN}, string]},
+                    {**number_base, **number},
+                ],
+                "example": "42.10",
+            },
+            mode="validation",
+        ),
+    ]
+
+
+# Written with allOf/not rather than one pattern: no lookahead, which not every JSON Schema
+# regex engine has. "Has a digit 1-9" is what makes an amount non-zero.
+PositiveMoney = _money_rule(
+    "positive", "must be positive", {"pattern": "[1-9]", "not": {"pattern": "^-"}}, {"exclusiveMinimum": 0}
+)
+NonNegativeMoney = _money_rule(
+    "not_negative", "may not be negative", {"not": {"allOf": [{"pattern": "^-"}, {"pattern": "[1-9]"}]}}, {"minimum": 0}
+)
+NonZeroMoney = _money_rule("not_zero", "must not be zero", {"pattern": "[1-9]"}, {"not": {"const": 0}})
+
 # A keyset cursor as the lists hand them out (base64url, no padding); one that decodes to no
 # position of that list is still a 400, which no schema can tell in advance.
 Cursor = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -96,6 +150,29 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_the_document_types_it(cls, value: Any, info: ValidationInfo) -> Any:
+        """pydantic's lax mode took 0 for false, false for 0 and "0" for 1970-01-01; the
+        document says boolean, integer and YYYY-MM-DD, so the server takes only those."""
+        kind = _plain_type(cls.model_fields[info.field_name].annotation)
+        if kind is None or value is None:
+            return value
+        from_query = (info.context or {}).get("source") == QUERY_CONTEXT["source"]
+        if kind is bool:
+            ok = isinstance(value, bool) or (from_query and value in ("true", "false"))
+        elif kind is int:
+            ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+                from_query and isinstance(value, str) and bool(_INTEGER_TEXT.match(value))
+            )
+        else:
+            ok = isinstance(value, date) or (isinstance(value, str) and bool(_ISO_DAY.match(value)))
+        if not ok:
+            raise ValueError(
+                {bool: "must be true or false", int: "must be an integer"}.get(kind, "must be a date YYYY-MM-DD")
+            )
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _dates_in_range(cls, value: Any) -> Any:
@@ -109,3 +186,16 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def _plain_type(annotation: Any) -> type | None:
+    """bool, int or date when that is what the field holds (optional or not), else None."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _plain_type(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_plain_type(arg) for arg in typing.get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if annotation in (bool, int, date):
+        return annotation
+    return None

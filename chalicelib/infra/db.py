@@ -10,6 +10,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -39,6 +40,24 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
+def conninfo(url: str | None = None) -> str:
+    """`url` (default: DATABASE_URL) with the TLS settings applied, where configured."""
+    settings = get_settings()
+    tls = {
+        "sslmode": settings.db_sslmode,
+        "ssl_min_protocol_version": settings.db_ssl_min_protocol_version,
+    }
+    return psycopg.conninfo.make_conninfo(url or settings.database_url, **{k: v for k, v in tls.items() if v})
+
+
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection:
+    """A connection outside the pool (backups, restore, indices, migrations, tests), made like
+    the pool's: no server-side prepared statements, since PgBouncer in transaction mode hands
+    each transaction to any server connection and a statement prepared on one is unknown, or
+    already taken, on the next (DuplicatePreparedStatement); TLS as configured."""
+    return psycopg.connect(conninfo(url), prepare_threshold=None, **kwargs)
+
+
 def pool() -> ConnectionPool:
     global _pool
     if _pool is None:
@@ -47,7 +66,7 @@ def pool() -> ConnectionPool:
                 settings = get_settings()
                 # min_size=0: a Lambda container that never touches the database opens nothing.
                 _pool = ConnectionPool(
-                    settings.database_url,
+                    conninfo(settings.database_url),
                     min_size=0,
                     max_size=settings.db_pool_max_size,
                     # No server-side prepared statements: after five runs of one statement

@@ -1,7 +1,7 @@
 """Request and response models of GET /search/transactions and /search/categories."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
@@ -10,6 +10,11 @@ from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Tim
 from chalicelib.search.text import MAX_QUERY_LENGTH
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
+
+
+# What _check_q allows, for the document: some character that is not a space, and no NUL.
+Q_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+Query = Annotated[str, Field(json_schema_extra={"pattern": Q_PATTERN, "maxLength": MAX_QUERY_LENGTH})]
 
 
 def _check_q(value: str) -> str:
@@ -21,7 +26,7 @@ def _check_q(value: str) -> str:
 
 
 class TransactionSearchQuery(RequestModel):
-    q: str
+    q: Query
     account_id: UUID | None = None
     category_id: UUID | None = None
     family_id: UUID | None = None
@@ -39,7 +44,7 @@ class TransactionSearchQuery(RequestModel):
 
 
 class CategorySearchQuery(RequestModel):
-    q: str
+    q: Query
 
     _q = field_validator("q")(_check_q)
 

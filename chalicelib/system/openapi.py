@@ -83,12 +83,14 @@ def _refuse_nul(node: Any, defs: dict[str, Any], seen: set[str]) -> None:
         if name not in seen and name in defs:
             seen.add(name)
             _refuse_nul(defs[name], defs, seen)
-    if node.get("type") == "string" and not {"pattern", "enum", "const"} & node.keys():
+    if node.get("type") == "string" and not {"pattern", "enum", "const", "allOf"} & node.keys():
         if node.get("format") in ("date", "date-time"):
             node["pattern"] = DATE_YEAR_PATTERN
         elif "format" not in node:
             node["pattern"] = _NO_NUL
-    for key, child in node.items():
+    if node.get("type") == "object" and node.get("additionalProperties", False) is not False:
+        node.setdefault("propertyNames", {"pattern": _NO_NUL})  # free-form keys are text too
+    for key, child in list(node.items()):
         if key not in ("default", "example", "examples", "enum", "const"):
             _refuse_nul(child, defs, seen)
 

@@ -198,7 +198,8 @@ def test_regression_issue16_document_declares_email_cursor_money_dates_and_no_nu
     assert params["from"]["anyOf"][0]["pattern"].startswith("^(19|2")
     assert params["merchant"]["anyOf"][0]["pattern"] == "^[^\\u0000]*$"
     money = _props(document, "TransactionCreate")["amount"]["oneOf"]
-    assert money[0]["pattern"] == "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" and money[1]["multipleOf"] == 0.01
+    assert money[0]["allOf"][0]["pattern"] == "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" and money[1]["multipleOf"] == 0.01
+    assert money[1]["not"] == {"const": 0}  # a transaction's amount is non-zero
     assert _props(document, "CodeIn")["code"]["pattern"] == "^[ -~]+$"
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, strip_text
@@ -19,13 +19,23 @@ def normalize_account_number(value: object) -> object:
     """Digits and letters only (spaces and dashes are presentation), 4 to 34 of them (IBAN length)."""
     if not isinstance(value, str):
         return value
-    cleaned = re.sub(r"[\s-]", "", value).upper()
+    # ASCII only before upper(): "ß".upper() is "SS", which the document's pattern never allowed.
+    cleaned = re.sub(r"[ \t\r\n-]", "", value)
+    if not cleaned.isascii():
+        raise ValueError("must be 4 to 34 letters or digits (spaces and dashes allowed)")
+    cleaned = cleaned.upper()
     if not re.fullmatch(r"[A-Z0-9]{4,34}", cleaned):
         raise ValueError("must be 4 to 34 letters or digits (spaces and dashes allowed)")
     return cleaned
 
 
-AccountNumber = Annotated[str, BeforeValidator(normalize_account_number)]
+AccountNumber = Annotated[
+    str,
+    BeforeValidator(normalize_account_number),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[ \\t\\r\\n-]*([A-Za-z0-9][ \\t\\r\\n-]*){4,34}$"}, mode="validation"
+    ),
+]
 
 
 class AccountCreate(RequestModel):

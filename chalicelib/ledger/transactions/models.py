@@ -2,13 +2,12 @@
 
 import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
-from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, NonZeroMoney, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, IsoDate, strip_text
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
@@ -36,18 +35,9 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_t
 Location = Annotated[dict[str, Any], AfterValidator(_small_location)]
 
 
-class _AmountNonZero:
-    @field_validator("amount", check_fields=False)
-    @classmethod
-    def _non_zero(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and value == 0:
-            raise ValueError("must not be zero")
-        return value
-
-
-class TransactionCreate(_AmountNonZero, RequestModel):
+class TransactionCreate(RequestModel):
     account_id: UUID
-    amount: Money
+    amount: NonZeroMoney
     description: Description
     transaction_date: IsoDate
     merchant: Merchant | None = None
@@ -64,9 +54,9 @@ class TransactionCreate(_AmountNonZero, RequestModel):
     family_id: UUID | None = None
 
 
-class TransactionPatch(_AmountNonZero, RequestModel):
+class TransactionPatch(RequestModel):
     account_id: UUID = None
-    amount: Money = None
+    amount: NonZeroMoney = None
     description: Description = None
     transaction_date: IsoDate = None
     merchant: Merchant | None = None
