@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -216,6 +217,11 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         return errors.from_domain_error(exc)
     except ValidationError as exc:
         return errors.from_validation_error(exc)
+    except psycopg.OperationalError:
+        # The server went away mid-request (restart, failover): the transaction did not
+        # commit, so nothing is half-written; the client may retry.
+        logger.warning("database unavailable", exc_info=True)
+        return errors.error_response(503, "service_unavailable", "The database is unavailable; try again shortly")
     except Exception:
         logger.exception("unhandled error")
         return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/fiscaflow"
     db_pool_max_size: int = Field(default=4, ge=1)
     db_statement_timeout_ms: int = 15_000
+    # How long a request waits for a pooled connection, and a connection attempt for the server.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connect_timeout_seconds: int = Field(default=3, ge=1)
     # TLS to PostgreSQL for every connection (pool and the rest): libpq's sslmode (require,
     # verify-ca, verify-full) and lowest TLS version (TLSv1.2, TLSv1.3). Unset: the URL decides.
     db_sslmode: str | None = Field(default=None, pattern="^(disable|allow|prefer|require|verify-ca|verify-full)$")

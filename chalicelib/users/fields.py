@@ -81,7 +81,7 @@ Timezone = Annotated[
     AfterValidator(_check_timezone),
 ]
 Locale = Annotated[str, Field(max_length=10, pattern=_LOCALE.pattern), AfterValidator(_check_locale)]
-Phone = Annotated[str, Field(max_length=20), AfterValidator(_check_phone)]
+Phone = Annotated[str, Field(max_length=20, pattern=_PHONE.pattern), AfterValidator(_check_phone)]
 BirthDate = Annotated[date, AfterValidator(_check_birth_date)]
 # A TOTP code or a recovery code: printable ASCII only. Unicode digits ("١٢٣٤٥٦" passes
 # str.isdigit) reached hmac.compare_digest, which refuses non-ASCII str with a TypeError (a 500).
