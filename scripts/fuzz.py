@@ -23,8 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-# Failures that mean the server and its document disagree, or the server broke.
-SERVER_ERRORS = {"not_a_server_error"}
+# object_level_authorization and ignored_auth need a second identity or an unauthenticated
+# baseline that schemathesis cannot build from this document alone (the authorization matrix
+# is tested in tests/ instead); use_after_free and ensure_resource_availability need the
+# stateful links the document does not declare.
+ALWAYS_EXCLUDED = ["ignored_auth", "object_level_authorization", "use_after_free", "ensure_resource_availability"]
+# CI fails on server errors and on every document mismatch but one kind: a schema-valid
+# request refused for a reason no schema can state in advance (a well-formed cursor this API
+# never issued, a spent reset token, a currency other than the account's). `make fuzz` keeps
+# that check and lists those cases.
+CI_EXCLUDED = ["positive_data_acceptance"]
 
 
 def free_port() -> int:
@@ -56,7 +64,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-time", type=int, default=int(os.environ.get("FUZZ_MAX_TIME", "300")))
     parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "30")))
+    parser.add_argument("--ci", action="store_true", help="CI's short run (see CI_EXCLUDED)")
     args, extra = parser.parse_known_args()
+    excluded = list(ALWAYS_EXCLUDED)
+    if args.ci:
+        excluded += CI_EXCLUDED
+        args.max_time = min(args.max_time, int(os.environ.get("FUZZ_CI_MAX_TIME", "120")))
 
     import psycopg
 
@@ -115,11 +128,8 @@ def main() -> int:
             f"{base}/openapi.json",
             "--checks",
             "all",
-            # object_level_authorization and ignored_auth need a second identity / unauthenticated
-            # baseline schemathesis cannot build from this document alone; the 212-cell authorization
-            # matrix is tested in tests/ instead.
             "--exclude-checks",
-            "ignored_auth,object_level_authorization,use_after_free,ensure_resource_availability",
+            ",".join(excluded),
             # These end the fuzzer's own session (or account): everything after them would be a 401.
             "--exclude-operation-id-regex",
             "^(logout|logout_all|delete_session|change_password|erase_me)$",
@@ -142,8 +152,15 @@ def main() -> int:
             *extra,
         ]
         rc = subprocess.run(cmd, cwd=ROOT, env=env).returncode
-        print(f"fuzz: schemathesis exited {rc} after {time.monotonic() - started:.0f}s; server log {log.name}")
-        return rc
+        log.flush()
+        with open(log.name, encoding="utf-8", errors="replace") as written:
+            crashes = sum("unhandled error" in line for line in written)
+        print(
+            f"fuzz: {time.monotonic() - started:.0f}s, schemathesis exit {rc} "
+            f"({'no failures' if rc == 0 else 'failures listed above'}), "
+            f"unhandled server errors in the app's log: {crashes} ({log.name})"
+        )
+        return rc or (1 if crashes else 0)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
