@@ -79,8 +79,11 @@ ensure_pgbouncer() {
   local bin
   bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null) || { apt_install pgbouncer && bin=/usr/sbin/pgbouncer; } ||
     { echo "services: PgBouncer unavailable" >&2; return 1; }
-  local dir="$PWD/.local/pgbouncer" key=/etc/ssl/private/ssl-cert-snakeoil.key cert=/etc/ssl/certs/ssl-cert-snakeoil.pem
-  mkdir -p "$dir"
+  # Its files live outside the checkout: as root PgBouncer runs as postgres, which may not be
+  # able to reach a clone under /root.
+  local dir key=/etc/ssl/private/ssl-cert-snakeoil.key cert=/etc/ssl/certs/ssl-cert-snakeoil.pem
+  dir=$(mktemp -d /tmp/fiscaflow-pgbouncer.XXXXXX)
+  echo "$dir" > .local/pgbouncer.dir
   echo '"postgres" ""' > "$dir/userlist.txt"
   {
     echo "[databases]"
@@ -109,6 +112,7 @@ ensure_pgbouncer() {
   # PgBouncer will not run as root; Debian's postgres user can read the snakeoil key (ssl-cert).
   local as=()
   if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then as=(-u postgres); chown -R postgres "$dir"; fi
+  chmod 755 "$dir"
   echo "services: starting PgBouncer (transaction mode) on :$PGBOUNCER_PORT"
   "$bin" -d "${as[@]}" "$dir/pgbouncer.ini" || return 1
   STARTED_SERVICES+=("pgbouncer")
@@ -127,7 +131,11 @@ stop_started_services() {
     case "$s" in
       moto) kill "$(cat .local/moto.pid)" 2>/dev/null || true ;;
       redis) kill "$(cat .local/redis.pid)" 2>/dev/null || true ;;
-      pgbouncer) kill "$(cat .local/pgbouncer/pgbouncer.pid)" 2>/dev/null || true ;;
+      pgbouncer)
+        local pgb_dir
+        pgb_dir=$(cat .local/pgbouncer.dir 2>/dev/null) || continue
+        kill "$(cat "$pgb_dir/pgbouncer.pid")" 2>/dev/null || true
+        rm -rf "$pgb_dir" ;;
       postgres:*) pg_ctlcluster --skip-systemctl-redirect "${s#postgres:}" main stop || true ;;
       compose:*) docker compose -f localstack-compose.yml stop ${s#compose:} || true ;;
     esac

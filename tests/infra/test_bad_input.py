@@ -209,3 +209,27 @@ def test_money_text_is_exactly_what_the_document_says(client, conn, make_user, a
     account = make_account(conn, user["id"])
     body = {"account_id": str(account), "amount": amount, "transaction_date": "2024-05-01", "description": "x"}
     assert _error(_post(client, "/transactions", body, user["headers"]), 400)["code"] == "validation_error"
+
+
+def test_booleans_integers_and_dates_are_taken_only_as_the_document_types_them(client, conn, make_user):
+    user = make_user()
+    body = {"name": "Main", "type": "checking", "allow_negative": 0}
+    assert _error(_post(client, "/accounts", body, user["headers"]), 400)["details"][0]["field"] == "allow_negative"
+    body = {"name": "Food", "sort_order": False}
+    assert _error(_post(client, "/categories", body, user["headers"]), 400)["details"][0]["field"] == "sort_order"
+    r = client.http.get("/analytics/spending?to=0", headers=user["headers"])  # was read as 1970-01-01
+    assert _error(r, 400)["details"][0]["field"] == "to"
+    # in a query string "true" and "20" are how a boolean and an integer are written
+    assert client.http.get("/accounts?include_inactive=true&limit=20", headers=user["headers"]).status_code == 200
+
+
+def test_free_form_objects_refuse_nul_in_their_keys(client, conn, make_user):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    raw = (
+        b'{"account_id": "%s", "amount": "-1.00", "transaction_date": "2024-05-01", "description": "x", '
+        % str(account).encode()
+        + b'"location": {"a\\u0000": 1}}'
+    )
+    err = _error(_post(client, "/transactions", raw, user["headers"]), 400)
+    assert err["details"][0]["field"].startswith("location.")
