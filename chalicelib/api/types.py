@@ -28,8 +28,8 @@ _DECIMAL_TEXT = re.compile(r"^-?([0-9]+)(\.[0-9]+)?$")
 # export's last day, analytics' buckets): near year 9999 that overflowed Python's date
 # (500s, issue 16). The document states the same range as a pattern on the year.
 MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(2999, 12, 31)
-DATE_YEAR_PATTERN = "^(19|2[0-9])[0-9]{2}-"
+MAX_DATE = date(2100, 12, 31)  # the ledger's range (chalicelib/ledger/fields.py) for every request
+DATE_YEAR_PATTERN = "^(19[0-9]{2}|20[0-9]{2}|2100)-"
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
 # routing validates query strings with this context: there "true" and "42" are the only way
@@ -162,8 +162,11 @@ class RequestModel(BaseModel):
         if kind is bool:
             ok = isinstance(value, bool) or (from_query and value in ("true", "false"))
         elif kind is int:
-            ok = (isinstance(value, int) and not isinstance(value, bool)) or (
-                from_query and isinstance(value, str) and bool(_INTEGER_TEXT.match(value))
+            # JSON Schema's integer includes 3.0; the server takes it as 3 too.
+            ok = (
+                (isinstance(value, int) and not isinstance(value, bool))
+                or (isinstance(value, float) and value.is_integer())
+                or (from_query and isinstance(value, str) and bool(_INTEGER_TEXT.match(value)))
             )
         else:
             ok = isinstance(value, date) or (isinstance(value, str) and bool(_ISO_DAY.match(value)))
