@@ -5,7 +5,7 @@ import re
 import types
 import typing
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 MAX_MONEY = Decimal("9999999999999.99")  # NUMERIC(15,2)
+_WIDE = Context(prec=60)  # quantize of a large server-side sum must not raise InvalidOperation
 # A money string as the document declares it: at most 13 digits, at most two decimals.
 MONEY_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
 _DECIMAL_TEXT = re.compile(r"^-?([0-9]+)(\.[0-9]+)?$")
@@ -62,9 +63,12 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError("must be a decimal amount")
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
-    if abs(amount) > MAX_MONEY:
+    # The column's bound is on what clients send (JSON gives str, int or float); a Decimal
+    # the server summed (net worth over many accounts) may exceed one column and is still
+    # the right answer, not a 400.
+    if abs(amount) > MAX_MONEY and not isinstance(value, Decimal):
         raise ValueError("is too large")
-    cents = amount.quantize(Decimal("0.01"))
+    cents = amount.quantize(Decimal("0.01"), context=_WIDE)
     if cents != amount:
         raise ValueError("must have at most two decimals")
     return cents

@@ -233,3 +233,14 @@ def test_free_form_objects_refuse_nul_in_their_keys(client, conn, make_user):
     )
     err = _error(_post(client, "/transactions", raw, user["headers"]), 400)
     assert err["details"][0]["field"].startswith("location.")
+
+
+def test_regression_issue16_a_sum_beyond_one_columns_range_is_answered_not_refused(client, conn, make_user):
+    """Found by schemathesis: net worth over accounts at NUMERIC(15,2)'s largest balance came
+    back as a 400 about the response's own fields."""
+    user = make_user()
+    for name in ("A", "B"):
+        make_account(conn, user["id"], name=name, type="savings", opening_balance="9999999999999.99")
+    r = client.http.get("/analytics/net-worth?interval=month", headers=user["headers"])
+    assert r.status_code == 200, r.body
+    assert json.loads(r.body)["items"][-1]["assets"] == "19999999999999.98"
