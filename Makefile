@@ -1,4 +1,4 @@
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench fuzz
 
 run:  ## the API on http://127.0.0.1:8000 with the local event bridge and WebSocket gateway (:8001)
 	bash scripts/run.sh
@@ -11,3 +11,6 @@ lint:
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+fuzz:  ## schemathesis against the local stack, bounded (FUZZ_MAX_TIME seconds; FUZZ_ARGS=--ci for CI's short run)
+	bash scripts/fuzz.sh $(FUZZ_ARGS)

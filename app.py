@@ -4,6 +4,7 @@ handlers are declared here and hand straight over to chalicelib."""
 from chalice import Chalice, Rate
 
 from chalicelib.analytics.routes import routes as analytics_routes
+from chalicelib.api import chalice_errors
 from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.bank_sync.routes import routes as bank_sync_routes
 from chalicelib.budgets.routes import routes as budget_routes
@@ -31,6 +32,7 @@ from chalicelib.users.routes import routes as user_routes
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
+chalice_errors.install(app)  # 404/405/415 written by Chalice itself, in the contract's shape
 
 # Live updates (API.md "Live updates"): API Gateway's WebSocket API, the three handlers
 # below; every function pushes through this websocket_api once its write commits.

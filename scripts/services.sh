@@ -117,10 +117,61 @@ ensure_elasticsearch() {
   export SEARCH_NODE_URL="http://127.0.0.1:$port" SEARCH_NODE_FLAVOUR
 }
 
+# PgBouncer (Debian's, 1.18) in transaction mode on 127.0.0.1:6432, every database passed to
+# 127.0.0.1:5432: how production reaches PostgreSQL (RDS Proxy/PgBouncer). CI runs the whole
+# suite through it (test.sh). TLS on both legs where a certificate is at hand (Debian's
+# snakeoil pair, which its PostgreSQL uses too); the server leg uses TLS when offered.
+PGBOUNCER_PORT=6432
+ensure_pgbouncer() {
+  port_open "$PGBOUNCER_PORT" && return 0
+  local bin
+  bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null) || { apt_install pgbouncer && bin=/usr/sbin/pgbouncer; } ||
+    { echo "services: PgBouncer unavailable" >&2; return 1; }
+  # Its files live outside the checkout: as root PgBouncer runs as postgres, which may not be
+  # able to reach a clone under /root.
+  local dir key=/etc/ssl/private/ssl-cert-snakeoil.key cert=/etc/ssl/certs/ssl-cert-snakeoil.pem
+  dir=$(mktemp -d /tmp/fiscaflow-pgbouncer.XXXXXX)
+  echo "$dir" > .local/pgbouncer.dir
+  echo '"postgres" ""' > "$dir/userlist.txt"
+  {
+    echo "[databases]"
+    echo "* = host=127.0.0.1 port=5432"
+    echo "[pgbouncer]"
+    echo "listen_addr = 127.0.0.1"
+    echo "listen_port = $PGBOUNCER_PORT"
+    echo "unix_socket_dir ="
+    echo "auth_type = trust"
+    echo "auth_file = $dir/userlist.txt"
+    echo "pool_mode = transaction"
+    echo "max_client_conn = 400"
+    echo "default_pool_size = 10"
+    echo "ignore_startup_parameters = extra_float_digits"
+    echo "log_connections = 0"
+    echo "log_disconnections = 0"
+    echo "server_tls_sslmode = prefer"
+    if [ -r "$key" ] && [ -r "$cert" ]; then
+      echo "client_tls_sslmode = allow"
+      echo "client_tls_key_file = $key"
+      echo "client_tls_cert_file = $cert"
+    fi
+    echo "logfile = $dir/pgbouncer.log"
+    echo "pidfile = $dir/pgbouncer.pid"
+  } > "$dir/pgbouncer.ini"
+  # PgBouncer will not run as root; Debian's postgres user can read the snakeoil key (ssl-cert).
+  local as=()
+  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then as=(-u postgres); chown -R postgres "$dir"; fi
+  chmod 755 "$dir"
+  echo "services: starting PgBouncer (transaction mode) on :$PGBOUNCER_PORT"
+  "$bin" -d "${as[@]}" "$dir/pgbouncer.ini" || return 1
+  STARTED_SERVICES+=("pgbouncer")
+  port_open "$PGBOUNCER_PORT" 15
+}
+
 ensure_services() {
   mkdir -p .local
   ensure_minio; ensure_elasticsearch
-  ensure_postgres && ensure_redis && ensure_s3
+  ensure_postgres && ensure_redis && ensure_s3 || return 1
+  ensure_pgbouncer || echo "services: continuing without PgBouncer (the app connects to PostgreSQL directly)" >&2
 }
 
 stop_started_services() {
@@ -131,6 +182,11 @@ stop_started_services() {
       minio) kill "$(cat .local/minio.pid)" 2>/dev/null || true ;;
       search-node) kill "$(cat .local/search-node.pid)" 2>/dev/null || true ;;
       redis) kill "$(cat .local/redis.pid)" 2>/dev/null || true ;;
+      pgbouncer)
+        local pgb_dir
+        pgb_dir=$(cat .local/pgbouncer.dir 2>/dev/null) || continue
+        kill "$(cat "$pgb_dir/pgbouncer.pid")" 2>/dev/null || true
+        rm -rf "$pgb_dir" ;;
       postgres:*) pg_ctlcluster --skip-systemctl-redirect "${s#postgres:}" main stop || true ;;
       compose:*) docker compose -f localstack-compose.yml stop ${s#compose:} || true ;;
     esac

@@ -15,9 +15,25 @@ import psycopg
 import pytest
 
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+# Administration (CREATE/DROP DATABASE) goes straight to PostgreSQL; everything the app and
+# the tests do goes through TEST_DATABASE_BASE_URL, which CI points at PgBouncer (:6432).
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BASE_URL = os.environ.get("TEST_DATABASE_BASE_URL") or ADMIN_URL
 TEST_DB = f"fiscaflow_test_{RUN_ID}"
-TEST_DATABASE_URL = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=TEST_DB)
+TEST_DATABASE_URL = psycopg.conninfo.make_conninfo(BASE_URL, dbname=TEST_DB)
+
+
+def database_url_for(dbname: str) -> str:
+    """The URL the app would use for database `dbname` (through the pooler when there is one)."""
+    return psycopg.conninfo.make_conninfo(BASE_URL, dbname=dbname)
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """Every test connection is made like the app's (prepare_threshold=None, TLS settings)."""
+    from chalicelib.infra.db import connect as app_connect
+
+    return app_connect(url, **kwargs)
+
 
 # Settings are read once per process: set the environment before anything imports them.
 os.environ.update(
@@ -82,7 +98,7 @@ def _drop_stale_test_databases(admin: psycopg.Connection) -> None:
 def database_url():
     from chalicelib.infra.migrations import migrate
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with connect(ADMIN_URL, autocommit=True) as admin:
         _drop_stale_test_databases(admin)
         admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(TEST_DB)))
     migrate(TEST_DATABASE_URL)
@@ -90,7 +106,7 @@ def database_url():
     from chalicelib.infra import db
 
     db.close_pool()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(
             psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(TEST_DB))
         )
@@ -98,7 +114,7 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def _truncate_sql(database_url):
-    with psycopg.connect(database_url) as conn:
+    with connect(database_url) as conn:
         tables = [
             r[0]
             for r in conn.execute(
@@ -127,7 +143,7 @@ def _truncate_sql(database_url):
 def db_url(database_url, _truncate_sql):
     """The migrated test database; emptied of user data after the test."""
     yield database_url
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with connect(database_url, autocommit=True) as conn:
         conn.execute(_truncate_sql)
 
 
@@ -136,7 +152,7 @@ def conn(db_url):
     """A direct connection for arranging and asserting (autocommit)."""
     from psycopg.rows import dict_row
 
-    with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as c:
+    with connect(db_url, autocommit=True, row_factory=dict_row) as c:
         yield c
 
 

@@ -30,19 +30,19 @@ class AnalyticsQuery(RequestModel):
 
 
 class SpendingQuery(AnalyticsQuery):
-    group_by: str = "category"
+    group_by: str = Field(default="category", json_schema_extra={"enum": list(GROUP_BY)})
 
     _group_by = field_validator("group_by")(_one_of(GROUP_BY))
 
 
 class CashflowQuery(AnalyticsQuery):
-    interval: str = "month"
+    interval: str = Field(default="month", json_schema_extra={"enum": list(CASHFLOW_INTERVALS)})
 
     _interval = field_validator("interval")(_one_of(CASHFLOW_INTERVALS))
 
 
 class NetWorthQuery(AnalyticsQuery):
-    interval: str = "month"
+    interval: str = Field(default="month", json_schema_extra={"enum": list(NET_WORTH_INTERVALS)})
 
     _interval = field_validator("interval")(_one_of(NET_WORTH_INTERVALS))
 

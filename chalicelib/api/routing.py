@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from chalicelib.api import errors
+from chalicelib.api import errors, raw_input
 from chalicelib.api.context import RequestContext
+from chalicelib.api.types import QUERY_CONTEXT
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -124,23 +126,30 @@ def _actual_path(request) -> str:
     return path
 
 
-def _parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
+def _parse_body(raw: bytes, spec: RouteSpec) -> BaseModel:
     if not raw or not raw.strip():
-        payload: Any = {}
+        if body_required(spec):
+            raise ValidationFailed.field("body", "is required")
+        payload: dict[str, Any] = {}
     else:
-        try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed.field("body", "is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise ValidationFailed.field("body", "must be a JSON object")
-    return model.model_validate(payload)
+        payload = raw_input.parse_json_object(raw)
+    if spec.method == "PATCH" and not payload:
+        raise ValidationFailed.field("body", "names no field to change")
+    return spec.body.model_validate(payload)
+
+
+def body_required(spec: RouteSpec) -> bool:
+    """A body may be left out only where every field of it is optional, and never on a PATCH."""
+    if spec.body is None:
+        return False
+    return spec.method == "PATCH" or any(f.is_required() for f in spec.body.model_fields.values())
 
 
 def _parse_query(request, model: type[BaseModel]) -> BaseModel:
-    params = request.query_params or {}
+    params = dict(request.query_params or {})
+    raw_input.check_text(params, where="")
     try:
-        return model.model_validate(dict(params))
+        return model.model_validate(params, context=QUERY_CONTEXT)
     except ValidationError as exc:
         raise ValidationFailed("The query is not valid", details=errors.validation_details(exc)) from None
 
@@ -183,11 +192,12 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
                 except ValueError:
                     raise NotFound("Not found") from None
             else:
+                raw_input.check_text(value, where=name)
                 kwargs[name] = value
         if spec.query is not None:
             kwargs["query"] = _parse_query(request, spec.query)
         if spec.body is not None:
-            kwargs["body"] = _parse_body(raw, spec.body)
+            kwargs["body"] = _parse_body(raw, spec)
 
         def call() -> tuple[int, Any, dict[str, str]]:
             return render(spec, view(ctx, **kwargs))
@@ -202,6 +212,11 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         return errors.from_domain_error(exc)
     except ValidationError as exc:
         return errors.from_validation_error(exc)
+    except psycopg.OperationalError:
+        # The server went away mid-request (restart, failover): the transaction did not
+        # commit, so nothing is half-written; the client may retry.
+        logger.warning("database unavailable", exc_info=True)
+        return errors.error_response(503, "service_unavailable", "The database is unavailable; try again shortly")
     except Exception:
         logger.exception("unhandled error")
         return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)

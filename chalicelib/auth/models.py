@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import Field
 
 from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
-from chalicelib.users.fields import Email, GivenPassword, Locale, Name, NewPassword, Timezone
+from chalicelib.users.fields import Email, GivenPassword, Locale, Name, NewPassword, OneTimeCode, Timezone
 from chalicelib.users.models import UserOut
 
 
@@ -25,7 +25,7 @@ class LoginIn(RequestModel):
     email: Email
     password: GivenPassword
     # A 6-digit TOTP code, or one of the recovery codes given at 2FA enable.
-    totp_code: str | None = Field(default=None, max_length=64)
+    totp_code: OneTimeCode | None = None
     device_name: str | None = Field(default=None, max_length=100)
 
 
@@ -64,7 +64,7 @@ class TotpSetupOut(ResponseModel):
 
 
 class CodeIn(RequestModel):
-    code: str = Field(min_length=1, max_length=64)
+    code: OneTimeCode
 
 
 class TwoFactorOut(ResponseModel):

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.backups.dump import END_MARKER, FORMAT
-from chalicelib.infra import storage
+from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.migrations import ensure_database, migrate
 from chalicelib.infra.settings import get_settings
@@ -149,7 +149,7 @@ def restore(key: str, *, database_url: str | None = None) -> RestoreReport:
     with (
         contextlib.closing(storage.open_stream(key)) as response,
         gzip.GzipFile(fileobj=response) as lines,
-        psycopg.connect(url) as conn,
+        db.connect(url) as conn,
     ):
         _load(conn, lines, report)
     report.tables = len(report.rows)

@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.backups.dump import dump_lines, dumped_tables, gzip_chunks
-from chalicelib.infra import storage
+from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
@@ -69,7 +69,7 @@ def backup_keys() -> list[str]:
 
 
 def _snapshot_connection() -> psycopg.Connection:
-    conn = psycopg.connect(get_settings().database_url, autocommit=False)
+    conn = db.connect(autocommit=False)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
     return conn

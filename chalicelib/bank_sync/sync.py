@@ -62,16 +62,16 @@ def _lock_key(connection_id: UUID) -> int:
 def sync_connection(*, connection_id: UUID, reason: str = "manual", provider: BankProvider | None = None) -> SyncReport:
     """Bring one connection's transactions up to date with the bank."""
     started = time.monotonic()
-    with psycopg.connect(get_settings().database_url, autocommit=True) as lock_conn:
+    # The lock is held by an open transaction on a connection of its own (a transaction-level
+    # lock, released at its end): behind PgBouncer in transaction mode a session lock would
+    # stay on a pooled server connection, a transaction keeps that connection ours.
+    with db.connect() as lock_conn, lock_conn.transaction():
         got = lock_conn.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, _lock_key(connection_id))
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_CLASS, _lock_key(connection_id))
         ).fetchone()[0]
         if not got:
             return SyncReport(connection_id, "busy")
-        try:
-            report = _sync_locked(connection_id, reason, provider)
-        finally:
-            lock_conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, _lock_key(connection_id)))
+        report = _sync_locked(connection_id, reason, provider)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
         "bank sync finished",

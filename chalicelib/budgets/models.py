@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Money, PositiveMoney, RequestModel, ResponseModel, Timestamp
 from chalicelib.notifications.paging import PageQuery
 
 PeriodType = Literal["monthly", "quarterly", "yearly", "custom"]
@@ -39,15 +39,8 @@ Threshold = Annotated[
 
 class BudgetCategoryIn(RequestModel):
     category_id: UUID
-    allocated_amount: Money
+    allocated_amount: PositiveMoney
     alert_threshold: Threshold = Decimal("0.80")
-
-    @field_validator("allocated_amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be positive")
-        return value
 
 
 def _unique_categories(lines: list[BudgetCategoryIn] | None) -> list[BudgetCategoryIn] | None:
@@ -59,13 +52,6 @@ def _unique_categories(lines: list[BudgetCategoryIn] | None) -> list[BudgetCateg
 
 
 class _BudgetFields(RequestModel):
-    @field_validator("total_amount", check_fields=False)
-    @classmethod
-    def _positive_total(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and value <= 0:
-            raise ValueError("must be positive")
-        return value
-
     @field_validator("categories", check_fields=False)
     @classmethod
     def _categories(cls, value):
@@ -78,23 +64,23 @@ class BudgetCreate(_BudgetFields):
     period_type: PeriodType
     start_date: date
     end_date: date | None = None
-    total_amount: Money
+    total_amount: PositiveMoney
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     family_id: UUID | None = None
     categories: list[BudgetCategoryIn] = Field(max_length=200)
 
 
 class BudgetPatch(_BudgetFields):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
-    period_type: PeriodType | None = None
-    start_date: date | None = None
+    period_type: PeriodType = None
+    start_date: date = None
     end_date: date | None = None
-    total_amount: Money | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    is_active: bool | None = None
+    total_amount: PositiveMoney = None
+    currency: str = Field(default=None, pattern=r"^[A-Z]{3}$")
+    is_active: bool = None
     # Replaces the budget's whole set of categories.
-    categories: list[BudgetCategoryIn] | None = Field(default=None, max_length=200)
+    categories: list[BudgetCategoryIn] = Field(default=None, max_length=200)
 
 
 class BudgetCategoryOut(ResponseModel):

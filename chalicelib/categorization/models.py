@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
 
 MatchType = Literal["contains", "equals", "starts_with", "regex"]
 RuleField = Literal["description", "merchant", "any"]
@@ -31,12 +31,12 @@ class RuleCreate(RequestModel):
 
 
 class RulePatch(RequestModel):
-    category_id: UUID | None = None
-    pattern: str | None = Field(default=None, min_length=1, max_length=255)
-    match_type: MatchType | None = None
-    field: RuleField | None = None
-    priority: int | None = Field(default=None, ge=-10_000, le=10_000)
-    is_active: bool | None = None
+    category_id: UUID = None
+    pattern: str = Field(default=None, min_length=1, max_length=255)
+    match_type: MatchType = None
+    field: RuleField = None
+    priority: int = Field(default=None, ge=-10_000, le=10_000)
+    is_active: bool = None
 
     _not_blank = field_validator("pattern")(_strip)
 
@@ -62,5 +62,5 @@ class RulePage(BaseModel):
 
 class RuleListQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
     family_id: UUID | None = None

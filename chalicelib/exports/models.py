@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
 
 ExportFormat = Literal["csv", "xlsx", "pdf"]
 ExportStatus = Literal["pending", "in_progress", "completed", "failed"]
@@ -61,4 +61,4 @@ class ExportPage(ResponseModel):
 
 class ExportListQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None

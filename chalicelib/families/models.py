@@ -3,10 +3,11 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BeforeValidator, EmailStr, Field
+from pydantic import BeforeValidator, Field
 
 from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import strip_text
+from chalicelib.users.fields import Email
 
 FamilyRole = Literal["owner", "admin", "member", "viewer"]
 InvitedRole = Literal["admin", "member", "viewer"]
@@ -20,7 +21,7 @@ class FamilyCreate(RequestModel):
 
 
 class FamilyPatch(RequestModel):
-    name: FamilyName | None = None
+    name: FamilyName = None
     description: Description | None = None
 
 
@@ -39,7 +40,7 @@ class FamilyList(ResponseModel):
 
 
 class MemberAdd(RequestModel):
-    email: EmailStr
+    email: Email
     role: InvitedRole
 
 

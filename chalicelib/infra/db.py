@@ -8,6 +8,7 @@ bookkeeping commit together or not at all.
 
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,11 +17,15 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from chalicelib.errors import ServiceUnavailable
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
 _pool: ConnectionPool | None = None
 _pool_lock = threading.Lock()
+# After a failed checkout, requests are refused at once for this long (then one tries again).
+DOWN_BACKOFF_SECONDS = 1.0
+_down_until = 0.0
 
 
 class _UnitOfWork:
@@ -42,6 +47,28 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
+def conninfo(url: str | None = None) -> str:
+    """`url` (default: DATABASE_URL) with the TLS settings applied, where configured."""
+    settings = get_settings()
+    base = url or settings.database_url
+    extra = {
+        "sslmode": settings.db_sslmode,
+        "ssl_min_protocol_version": settings.db_ssl_min_protocol_version,
+    }
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(base):
+        # A server that does not answer (not just refuses) fails the attempt, not the request's patience.
+        extra["connect_timeout"] = str(settings.db_connect_timeout_seconds)
+    return psycopg.conninfo.make_conninfo(base, **{k: v for k, v in extra.items() if v})
+
+
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection:
+    """A connection outside the pool (backups, restore, indices, migrations, tests), made like
+    the pool's: no server-side prepared statements, since PgBouncer in transaction mode hands
+    each transaction to any server connection and a statement prepared on one is unknown, or
+    already taken, on the next (DuplicatePreparedStatement); TLS as configured."""
+    return psycopg.connect(conninfo(url), prepare_threshold=None, **kwargs)
+
+
 def pool() -> ConnectionPool:
     global _pool
     if _pool is None:
@@ -50,7 +77,7 @@ def pool() -> ConnectionPool:
                 settings = get_settings()
                 # min_size=0: a Lambda container that never touches the database opens nothing.
                 _pool = ConnectionPool(
-                    settings.database_url,
+                    conninfo(settings.database_url),
                     min_size=0,
                     max_size=settings.db_pool_max_size,
                     # No server-side prepared statements: after five runs of one statement
@@ -60,7 +87,7 @@ def pool() -> ConnectionPool:
                     # its parameters instead; the statements here are few and cheap to parse.
                     kwargs={"row_factory": dict_row, "autocommit": False, "prepare_threshold": None},
                     configure=_configure,
-                    timeout=10,
+                    timeout=settings.db_pool_timeout_seconds,
                     open=True,
                 )
     return _pool
@@ -91,14 +118,15 @@ def transaction() -> Iterator[psycopg.Connection]:
             del joined.after_commit[registered:]
             raise
         return
-    with pool().connection() as conn:
-        uow = _UnitOfWork(conn)
-        token = _current.set(uow)
-        try:
-            with conn.transaction():
-                yield conn
-        finally:
-            _current.reset(token)
+    conn = _checkout()
+    uow = _UnitOfWork(conn)
+    token = _current.set(uow)
+    try:
+        with conn.transaction():
+            yield conn
+    finally:
+        _current.reset(token)
+        pool().putconn(conn)  # a connection the server dropped is discarded, not reused
     for callback in uow.after_commit:
         try:
             callback()
@@ -110,6 +138,22 @@ def transaction() -> Iterator[psycopg.Connection]:
                 flush(items)
             except Exception:
                 logger.exception("after-commit batch failed", extra={"batch": name})
+
+
+def _checkout() -> psycopg.Connection:
+    """A pooled connection, or ServiceUnavailable at once when PostgreSQL cannot be reached.
+
+    With the server gone, getconn waits for a connection the pool cannot make until its
+    timeout: the first request finds that out, and for a moment after it every request is
+    answered 503 straight away instead of queueing (API.md: fail fast, never hang)."""
+    global _down_until
+    if time.monotonic() < _down_until:
+        raise ServiceUnavailable("The database is unavailable; try again shortly")
+    try:
+        return pool().getconn()
+    except psycopg.OperationalError as exc:  # PoolTimeout is one
+        _down_until = time.monotonic() + DOWN_BACKOFF_SECONDS
+        raise ServiceUnavailable("The database is unavailable; try again shortly") from exc
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import psycopg
 
+from chalicelib.infra.db import connect
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # Any constant: serialises concurrent runners (two containers starting at once).
 _LOCK_ID = 727_001
@@ -33,9 +35,11 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
 def migrate(database_url: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply pending migrations; returns the versions applied."""
     applied: list[str] = []
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
-        try:
+    # Transaction-scoped locks only: behind PgBouncer in transaction mode a session lock is
+    # taken on one server connection and "released" on another, and stays held.
+    with connect(database_url, autocommit=True) as conn:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
             conn.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (
                        version VARCHAR(255) PRIMARY KEY,
@@ -43,23 +47,24 @@ def migrate(database_url: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
                        applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())"""
             )
             done = {r[0]: r[1] for r in conn.execute("SELECT version, checksum FROM schema_migrations")}
-            for migration in discover(sql_dir):
-                if migration.version in done:
-                    if done[migration.version] != migration.checksum:
-                        raise RuntimeError(
-                            f"migration {migration.version} was changed after it was applied; "
-                            "add a new migration instead"
-                        )
-                    continue
-                with conn.transaction():
-                    conn.execute(migration.sql)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
-                        (migration.version, migration.checksum),
+        for migration in discover(sql_dir):
+            if migration.version in done:
+                if done[migration.version] != migration.checksum:
+                    raise RuntimeError(
+                        f"migration {migration.version} was changed after it was applied; add a new migration instead"
                     )
-                applied.append(migration.version)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))
+                continue
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+                # A concurrent runner may have applied it while we waited for the lock.
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (migration.version,)).fetchone():
+                    continue
+                conn.execute(migration.sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
+                    (migration.version, migration.checksum),
+                )
+            applied.append(migration.version)
     return applied
 
 
@@ -68,7 +73,7 @@ def ensure_database(database_url: str) -> bool:
     info = psycopg.conninfo.conninfo_to_dict(database_url)
     name = info["dbname"]
     admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with connect(admin, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))

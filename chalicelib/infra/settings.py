@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/fiscaflow"
     db_pool_max_size: int = Field(default=4, ge=1)
     db_statement_timeout_ms: int = 15_000
+    # How long a request waits for a pooled connection, and a connection attempt for the server.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connect_timeout_seconds: int = Field(default=3, ge=1)
+    # TLS to PostgreSQL for every connection (pool and the rest): libpq's sslmode (require,
+    # verify-ca, verify-full) and lowest TLS version (TLSv1.2, TLSv1.3). Unset: the URL decides.
+    db_sslmode: str | None = Field(default=None, pattern="^(disable|allow|prefer|require|verify-ca|verify-full)$")
+    db_ssl_min_protocol_version: str | None = Field(default=None, pattern="^TLSv1\\.[0-3]$")
 
     redis_url: str | None = "redis://127.0.0.1:6379/0"
     # Prepended to every Redis key; empty in service so keys keep the seed's names

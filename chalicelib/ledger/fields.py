@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from chalicelib.api.types import MAX_DATE, MIN_DATE
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(2100, 12, 31)
 
 
 def parse_iso_date(value: Any) -> date:

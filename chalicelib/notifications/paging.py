@@ -9,13 +9,13 @@ from uuid import UUID
 
 from pydantic import Field
 
-from chalicelib.api.types import RequestModel
+from chalicelib.api.types import Cursor, RequestModel
 from chalicelib.errors import ValidationFailed
 
 
 class PageQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 def encode_cursor(row: dict[str, Any]) -> str:

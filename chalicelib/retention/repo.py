@@ -40,7 +40,8 @@ def partitions_of(conn: psycopg.Connection, parent: str) -> list[Partition]:
     ).fetchall()
     found = []
     for row in rows:
-        match = _BOUND.match(row["bound"])
+        # A partition a concurrent run is detaching has no bound any more (NULL): not ours to move.
+        match = _BOUND.match(row["bound"] or "")
         if match:
             found.append(Partition(row["name"], date.fromisoformat(match[1]), date.fromisoformat(match[2])))
     return sorted(found, key=lambda p: p.start)

@@ -79,7 +79,7 @@ def reindex(client: Any = None, *, kinds: tuple[str, ...] = ("transactions", "ca
     started = time.monotonic()
     report = IndexReport()
     built: dict[str, str] = {}
-    with psycopg.connect(get_settings().database_url, row_factory=dict_row) as conn:
+    with db.connect(row_factory=dict_row) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         mark = conn.execute("SELECT COALESCE(max(id), 0) AS mark FROM outbox").fetchone()["mark"]
         for kind in kinds:

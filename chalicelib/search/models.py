@@ -1,15 +1,20 @@
 """Request and response models of GET /search/transactions and /search/categories."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.search.text import MAX_QUERY_LENGTH
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
+
+
+# What _check_q allows, for the document: some character that is not a space, and no NUL.
+Q_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+Query = Annotated[str, Field(json_schema_extra={"pattern": Q_PATTERN, "maxLength": MAX_QUERY_LENGTH})]
 
 
 def _check_q(value: str) -> str:
@@ -21,7 +26,7 @@ def _check_q(value: str) -> str:
 
 
 class TransactionSearchQuery(RequestModel):
-    q: str
+    q: Query
     account_id: UUID | None = None
     category_id: UUID | None = None
     family_id: UUID | None = None
@@ -33,13 +38,13 @@ class TransactionSearchQuery(RequestModel):
     tag: str | None = Field(default=None, max_length=100)
     merchant: str | None = Field(default=None, max_length=255)
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=1000)
+    cursor: Cursor | None = None
 
     _q = field_validator("q")(_check_q)
 
 
 class CategorySearchQuery(RequestModel):
-    q: str
+    q: Query
 
     _q = field_validator("q")(_check_q)
 

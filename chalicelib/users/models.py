@@ -30,8 +30,8 @@ class UserPatch(RequestModel):
     last_name: Name | None = None
     phone: Phone | None = None
     date_of_birth: BirthDate | None = None
-    timezone: Timezone | None = None
-    locale: Locale | None = None
+    timezone: Timezone = None
+    locale: Locale = None
 
 
 class PasswordChange(RequestModel):

@@ -13,7 +13,7 @@ from chalicelib.backups import service
 from chalicelib.backups.restore import RestoreFailed, restore
 from chalicelib.infra import storage
 from chalicelib.retention.service import run_retention
-from tests.conftest import ADMIN_URL, TEST_DB
+from tests.conftest import ADMIN_URL, TEST_DB, connect, database_url_for
 from tests.factories import make_account, make_family, make_transaction
 from tests.retention.conftest import balances, table_counts
 
@@ -43,9 +43,9 @@ def settings_env(monkeypatch):
 def empty_database():
     """A database that does not exist yet (restore creates and migrates it); dropped after."""
     name = f"{TEST_DB}_restore"
-    url = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
+    url = database_url_for(name)
     yield url
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
 
 
@@ -77,7 +77,7 @@ def data(conn, make_user):
 
 
 def _open(url):
-    return psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    return connect(url, autocommit=True, row_factory=dict_row)
 
 
 def test_backup_then_restore_into_an_empty_database_gives_the_same_rows_and_balances(conn, data, empty_database):
@@ -162,7 +162,7 @@ def test_dry_run_writes_nothing(conn, data):
 
 
 def test_a_second_backup_while_one_runs_is_skipped_not_failed(conn):
-    with psycopg.connect(conn.info.dsn) as other:
+    with connect(conn.info.dsn) as other:
         other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (service.LOCK,))
         report = service.run_backup()
     assert report.skipped and report.key is None

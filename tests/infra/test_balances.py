@@ -5,6 +5,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from tests.conftest import connect
+
 
 @pytest.fixture
 def owner(conn):
@@ -106,7 +108,7 @@ def test_credit_cards_loans_and_checking_may_go_negative_savings_may_not(conn, o
 def test_ten_thousand_rows_in_one_insert_give_the_exact_sum_with_one_update_per_account(db_url, conn, owner):
     a = _account(conn, owner, opening="10.00")
     b = _account(conn, owner, "credit_card")
-    with psycopg.connect(db_url) as tx:
+    with connect(db_url) as tx:
         before = tx.execute("SELECT pg_stat_get_xact_tuples_updated('accounts'::regclass)").fetchone()[0]
         tx.execute(
             """INSERT INTO transactions (user_id, account_id, amount, description, transaction_date, status)

@@ -4,6 +4,7 @@ import psycopg
 import pytest
 
 from chalicelib.infra.migrations import discover, migrate
+from tests.conftest import ADMIN_URL, connect, database_url_for
 
 SEED_TABLES = {
     "users",
@@ -25,12 +26,12 @@ DESIGN_TABLES = {"schema_migrations", "outbox", "transactions_archive", "categor
 
 @pytest.fixture
 def scratch_db():
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    admin = ADMIN_URL
     name = f"fiscaflow_test_scratch_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as c:
+    with connect(admin, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
-    yield psycopg.conninfo.make_conninfo(admin, dbname=name)
-    with psycopg.connect(admin, autocommit=True) as c:
+    yield database_url_for(name)
+    with connect(admin, autocommit=True) as c:
         c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
@@ -40,7 +41,7 @@ def test_migrations_apply_from_scratch_and_second_run_is_a_no_op(scratch_db):
 
     assert first == [m.version for m in discover()]
     assert second == []
-    with psycopg.connect(scratch_db) as c:
+    with connect(scratch_db) as c:
         recorded = [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY version")]
     assert recorded == first
 
@@ -61,7 +62,7 @@ def test_a_failing_migration_leaves_nothing_behind(scratch_db, tmp_path):
     with pytest.raises(psycopg.errors.UndefinedTable):
         migrate(scratch_db, sql_dir=tmp_path)
 
-    with psycopg.connect(scratch_db) as c:
+    with connect(scratch_db) as c:
         assert c.execute("SELECT to_regclass('half')").fetchone()[0] is None
         assert [r[0] for r in c.execute("SELECT version FROM schema_migrations")] == ["0001_ok"]
 

@@ -9,11 +9,10 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-import psycopg
-
 from chalicelib.api.context import Principal, RequestContext
 from chalicelib.ledger.transactions import service
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionPatch
+from tests.conftest import connect
 from tests.factories import make_account
 from tests.ledger.conftest import balance
 
@@ -90,7 +89,7 @@ def test_concurrent_plain_inserts_do_not_deadlock(make_user, conn, db_url):
 
     def writer() -> None:
         try:
-            with psycopg.connect(db_url) as c:
+            with connect(db_url) as c:
                 start.wait()
                 for _ in range(25):
                     c.execute(

@@ -5,9 +5,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, strip_text
 
 AccountType = Literal["checking", "savings", "credit_card", "investment", "loan", "other"]
@@ -19,13 +19,23 @@ def normalize_account_number(value: object) -> object:
     """Digits and letters only (spaces and dashes are presentation), 4 to 34 of them (IBAN length)."""
     if not isinstance(value, str):
         return value
-    cleaned = re.sub(r"[\s-]", "", value).upper()
+    # ASCII only before upper(): "ß".upper() is "SS", which the document's pattern never allowed.
+    cleaned = re.sub(r"[ \t\r\n-]", "", value)
+    if not cleaned.isascii():
+        raise ValueError("must be 4 to 34 letters or digits (spaces and dashes allowed)")
+    cleaned = cleaned.upper()
     if not re.fullmatch(r"[A-Z0-9]{4,34}", cleaned):
         raise ValueError("must be 4 to 34 letters or digits (spaces and dashes allowed)")
     return cleaned
 
 
-AccountNumber = Annotated[str, BeforeValidator(normalize_account_number)]
+AccountNumber = Annotated[
+    str,
+    BeforeValidator(normalize_account_number),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[ \\t\\r\\n-]*([A-Za-z0-9][ \\t\\r\\n-]*){4,34}$"}, mode="validation"
+    ),
+]
 
 
 class AccountCreate(RequestModel):
@@ -40,22 +50,22 @@ class AccountCreate(RequestModel):
 
 
 class AccountPatch(RequestModel):
-    name: AccountName | None = None
-    type: AccountType | None = None
+    name: AccountName = None
+    type: AccountType = None
     institution: Institution | None = None
     account_number: AccountNumber | None = None
-    currency: Currency | None = None
+    currency: Currency = None
     family_id: UUID | None = None
-    opening_balance: Money | None = None
-    allow_negative: bool | None = None
-    is_active: bool | None = None
+    opening_balance: Money = None
+    allow_negative: bool = None
+    is_active: bool = None
 
 
 class AccountQuery(RequestModel):
     family_id: UUID | None = None
     include_inactive: bool = False
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 class AccountOut(ResponseModel):

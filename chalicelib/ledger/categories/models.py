@@ -27,12 +27,12 @@ class CategoryCreate(RequestModel):
 
 
 class CategoryPatch(RequestModel):
-    name: CategoryName | None = None
+    name: CategoryName = None
     parent_id: UUID | None = None
     description: Description | None = None
     icon: Icon | None = None
     color: Color | None = None
-    sort_order: SortOrder | None = None
+    sort_order: SortOrder = None
 
 
 class CategoryOut(ResponseModel):

@@ -2,13 +2,12 @@
 
 import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import Cursor, Money, NonZeroMoney, RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.fields import Currency, IsoDate, strip_text
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
@@ -36,18 +35,9 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_t
 Location = Annotated[dict[str, Any], AfterValidator(_small_location)]
 
 
-class _AmountNonZero:
-    @field_validator("amount", check_fields=False)
-    @classmethod
-    def _non_zero(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and value == 0:
-            raise ValueError("must not be zero")
-        return value
-
-
-class TransactionCreate(_AmountNonZero, RequestModel):
+class TransactionCreate(RequestModel):
     account_id: UUID
-    amount: Money
+    amount: NonZeroMoney
     description: Description
     transaction_date: IsoDate
     merchant: Merchant | None = None
@@ -64,16 +54,16 @@ class TransactionCreate(_AmountNonZero, RequestModel):
     family_id: UUID | None = None
 
 
-class TransactionPatch(_AmountNonZero, RequestModel):
-    account_id: UUID | None = None
-    amount: Money | None = None
-    description: Description | None = None
-    transaction_date: IsoDate | None = None
+class TransactionPatch(RequestModel):
+    account_id: UUID = None
+    amount: NonZeroMoney = None
+    description: Description = None
+    transaction_date: IsoDate = None
     merchant: Merchant | None = None
     category_id: UUID | None = None
-    status: Status | None = None
+    status: Status = None
     posted_date: IsoDate | None = None
-    currency: Currency | None = None
+    currency: Currency = None
     location: Location | None = None
     tags: Tags | None = None
     notes: Notes | None = None
@@ -94,7 +84,7 @@ class TransactionQuery(RequestModel):
     q: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     include_archived: bool = False
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: Annotated[str, Field(max_length=500)] | None = None
+    cursor: Cursor | None = None
 
 
 class TransactionOut(ResponseModel):
