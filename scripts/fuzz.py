@@ -98,6 +98,13 @@ def main() -> int:
         "PASSWORD_RESET_REQUESTS_PER_ACCOUNT_PER_HOUR": "1000000",
         "LOG_LEVEL": "ERROR",
     }
+    # The bank routes meet a Plaid-compatible server (the tests' stateful fake) instead of
+    # answering 503 bank_sync_not_configured to every case: that is the fuzzing worth doing.
+    sys.path.insert(0, str(ROOT))
+    from tests.bank_sync.fake_plaid import CLIENT_ID, SECRET, FakePlaid
+
+    plaid = FakePlaid().start()
+    env |= {"PLAID_CLIENT_ID": CLIENT_ID, "PLAID_SECRET": SECRET, "PLAID_BASE_URL": plaid.url}
     server = None
     log = open(report_dir / "server.log", "w")  # noqa: SIM115 (the server writes to it until finally)
     started = time.monotonic()
@@ -173,6 +180,7 @@ def main() -> int:
         )
         return rc or (1 if crashes else 0)
     finally:
+        plaid.stop()
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             try:
