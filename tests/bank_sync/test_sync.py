@@ -197,15 +197,16 @@ def test_a_page_delivered_twice_books_once(client, conn, make_user, fake_plaid):
 
 
 def test_two_runs_never_sync_one_item_at_once(client, conn, make_user, fake_plaid):
-    import psycopg
-
     from chalicelib.bank_sync.sync import LOCK_CLASS, _lock_key
+    from chalicelib.infra import db
 
     _user, connection, _account_id, _item, _ids = _linked_with_history(client, conn, make_user, fake_plaid, n=3)
     from uuid import UUID
 
-    with psycopg.connect(conn.info.dsn, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, _lock_key(UUID(connection["id"]))))
+    # Held as the sync holds it, in an open transaction: behind PgBouncer a session lock would
+    # stay on a pooled server connection that the sync's own connection may be handed next.
+    with db.connect(conn.info.dsn) as other, other.transaction():
+        other.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, _lock_key(UUID(connection["id"]))))
         assert sync(connection["id"]).status == "busy"
     assert sync(connection["id"]).status == "completed"
 

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from chalicelib.infra import db
 from chalicelib.retention.units import shift_month
 from tests.infra.index_audit import ARCHIVE, AUDIT, LIVE
 
@@ -61,7 +62,7 @@ def world(database_url, _truncate_sql):
     today = date.today()
     month = _archive_month()
     partition = f"transactions_archive_y{month:%Y}m{month:%m}"
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row, prepare_threshold=None) as conn:
+    with db.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
         people = [
             r["id"]
             for r in conn.execute(
@@ -144,14 +145,14 @@ def world(database_url, _truncate_sql):
             ).fetchone()["id"],
         }
     yield world
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with db.connect(database_url, autocommit=True) as conn:
         conn.execute(_truncate_sql)
         conn.execute(f"DROP TABLE {partition}")
 
 
 @pytest.fixture(scope="module")
 def audit_conn(world, database_url):
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row, prepare_threshold=None) as conn:
+    with db.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
         conn.execute("LOAD 'auto_explain'")
         yield conn
 

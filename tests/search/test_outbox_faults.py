@@ -12,10 +12,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from chalicelib.infra import db
 from chalicelib.search import es_client, indices, outbox
 from chalicelib.search.sync import run_search_sync
 from tests import factories
@@ -115,7 +115,7 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            with psycopg.connect(self.db_url, row_factory=dict_row) as conn:
+            with db.connect(self.db_url, row_factory=dict_row) as conn:
                 while not self.stop.is_set():
                     with conn.transaction():
                         self._one(conn)

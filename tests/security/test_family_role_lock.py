@@ -26,7 +26,7 @@ def test_a_removal_committed_after_the_roles_were_read_refuses_the_write(client,
 
     def removed_right_after_the_read(c, user_id):
         access = real_load_access(c, user_id)
-        with psycopg.connect(db_url, autocommit=True) as other:  # the owner's removal, committed meanwhile
+        with db.connect(db_url, autocommit=True) as other:  # the owner's removal, committed meanwhile
             other.execute("DELETE FROM family_members WHERE family_id = %s AND user_id = %s", (family_id, user_id))
         return access
 
@@ -45,14 +45,14 @@ def test_a_removal_waits_for_a_write_that_relies_on_the_role(conn, db_url, make_
 
     with db.transaction() as writing:
         load_access(writing, member["id"]).require_family(family_id, WRITE_TRANSACTIONS)
-        with psycopg.connect(db_url, autocommit=True) as remover:
+        with db.connect(db_url, autocommit=True) as remover:
             remover.execute("SET lock_timeout = '300ms'")
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 remover.execute(
                     "DELETE FROM family_members WHERE family_id = %s AND user_id = %s", (family_id, member["id"])
                 )
 
-    with psycopg.connect(db_url, autocommit=True) as remover:  # once the write is over, the removal goes through
+    with db.connect(db_url, autocommit=True) as remover:  # once the write is over, the removal goes through
         deleted = remover.execute(
             "DELETE FROM family_members WHERE family_id = %s AND user_id = %s", (family_id, member["id"])
         ).rowcount
@@ -64,7 +64,7 @@ def test_reading_takes_no_lock(conn, db_url, make_user, services):
 
     with db.transaction() as reading:
         load_access(reading, member["id"]).require_family(family_id)
-        with psycopg.connect(db_url, autocommit=True) as remover:
+        with db.connect(db_url, autocommit=True) as remover:
             remover.execute("SET lock_timeout = '300ms'")
             remover.execute(
                 "DELETE FROM family_members WHERE family_id = %s AND user_id = %s", (family_id, member["id"])
