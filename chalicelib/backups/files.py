@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from chalicelib.backups.service import _ChunkReader
+from chalicelib.backups.service import _ChunkReader, prune_oldest
 from chalicelib.infra import storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -128,13 +128,7 @@ def _tar_chunks(keys: list[str], manifest: list[dict], report: FilesBackupReport
 
 
 def prune(*, keep: int, dry_run: bool) -> tuple[list[str], int]:
-    keys = backup_keys()
-    doomed = keys[: max(len(keys) - keep, 0)]
-    if not dry_run:
-        for key in doomed:
-            storage.delete(key)
-            storage.delete(manifest_key(key))
-    return doomed, len(keys) - len(doomed)
+    return prune_oldest(backup_keys(), keep=keep, dry_run=dry_run, companion=manifest_key)
 
 
 def run_files_backup(

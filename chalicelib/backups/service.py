@@ -75,13 +75,20 @@ def _snapshot_connection() -> psycopg.Connection:
     return conn
 
 
-def prune(*, keep: int, dry_run: bool) -> tuple[list[str], int]:
-    keys = backup_keys()
+def prune_oldest(keys: list[str], *, keep: int, dry_run: bool, companion=None) -> tuple[list[str], int]:
+    """Delete all but the newest `keep` of `keys` (sorted oldest first), and each one's
+    `companion` key if it has one (a files backup's manifest); (deleted, kept)."""
     doomed = keys[: max(len(keys) - keep, 0)]
     if not dry_run:
         for key in doomed:
             storage.delete(key)
+            if companion is not None:
+                storage.delete(companion(key))
     return doomed, len(keys) - len(doomed)
+
+
+def prune(*, keep: int, dry_run: bool) -> tuple[list[str], int]:
+    return prune_oldest(backup_keys(), keep=keep, dry_run=dry_run)
 
 
 def run_backup(
