@@ -96,9 +96,14 @@ def reindex(client: Any = None, *, kinds: tuple[str, ...] = ("transactions", "ca
         actions: list[dict[str, Any]] = [{"remove": {"index": o, "alias": alias}} for o in old]
         actions.append({"add": {"index": name, "alias": alias, "is_write_index": True}})
         client.indices.update_aliases(actions=actions)
-        for o in old:
-            client.indices.delete(index=o)
         report.removed.extend(old)
+    if report.removed:
+        # A search that resolved an alias just before its swap still runs on the old index:
+        # dropping it at once made that search fail (and fall back to PostgreSQL). No
+        # search outlives the client's timeout.
+        time.sleep(get_settings().elasticsearch_timeout_seconds)
+        for o in report.removed:
+            client.indices.delete(index=o)
     with db.transaction() as conn:
         report.requeued = conn.execute(
             "UPDATE outbox SET processed_at = NULL WHERE id > %s AND processed_at IS NOT NULL", (mark,)
