@@ -252,3 +252,22 @@ def make_user(conn):
         }
 
     return make
+
+
+@pytest.fixture
+def log_lines():
+    """Every log line written during the test, as text."""
+    import io
+    import logging
+
+    from chalicelib.infra.logging import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    previous = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)

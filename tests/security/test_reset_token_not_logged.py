@@ -3,9 +3,7 @@ delivery defaults to "log"), and a token read from the log reset a password. The
 delivery now prints the address and a masked token only, and stages other than local
 refuse to start without a real delivery setting."""
 
-import io
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -15,24 +13,10 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.auth import mailer
-from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import Settings
 from tests.auth.conftest import PASSWORD, post
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def every_log_line():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
-    previous = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    yield stream
-    logger.removeHandler(handler)
-    logger.setLevel(previous)
 
 
 @pytest.fixture
@@ -51,12 +35,12 @@ def log_delivery(monkeypatch):
     mailer.sender.cache_clear()
 
 
-def test_no_token_or_link_reaches_the_log_and_what_is_logged_resets_nothing(client, every_log_line, log_delivery):
+def test_no_token_or_link_reaches_the_log_and_what_is_logged_resets_nothing(client, log_lines, log_delivery):
     email = "logged@example.com"
     assert post(client, "/auth/register", {"email": email, "password": PASSWORD}).status_code == 201
     assert post(client, "/auth/password-reset/request", {"email": email}).status_code == 202
 
-    text = every_log_line.getvalue()
+    text = log_lines.getvalue()
     tokens = [m.link.split("token=", 1)[1] for m in log_delivery]
     assert len(tokens) == 2  # the verification link and the reset link
     for message, token in zip(log_delivery, tokens, strict=True):
