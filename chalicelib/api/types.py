@@ -195,6 +195,13 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class PageQuery(RequestModel):
+    """`?limit=&cursor=` of a keyset-paginated list (API.md "Conventions")."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Cursor | None = None
+
+
 def _plain_type(annotation: Any) -> type | None:
     """bool, int or date when that is what the field holds (optional or not), else None."""
     origin = typing.get_origin(annotation)

@@ -21,11 +21,11 @@ from chalicelib.bank_sync.models import (
 )
 from chalicelib.bank_sync.provider import BankProvider, ProviderError, ProviderItem
 from chalicelib.bank_sync.webhooks import request_sync
+from chalicelib.core import paging
 from chalicelib.errors import Conflict, DomainError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, WRITE_TRANSACTIONS, Access, load_access
 from chalicelib.infra import db, invalidation
 from chalicelib.infra.logging import logger
-from chalicelib.ledger import cursor as cursors
 from chalicelib.ledger.accounts.service import to_out
 
 
@@ -190,20 +190,15 @@ def _link_account(conn, ctx: RequestContext, connection: dict, account, *, insti
 def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> ConnectionList:
     """Bank connections the caller can see, oldest first."""
     providers.require_configured()
-    after = None
-    if cursor:
-        after = cursors.decode(cursor, lambda v: (datetime.fromisoformat(v[0]), UUID(v[1])))
+    after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         rows = repo.list_visible(conn, visible=access.visible("c"), limit=limit + 1, after=after)
-        page = rows[:limit]
+        page, next_cursor = paging.page(rows, limit)
         accounts = repo.linked_accounts(conn, [r["id"] for r in page])
     by_connection: dict[UUID, list] = {}
     for a in accounts:
         by_connection.setdefault(a["bank_connection_id"], []).append(a)
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = cursors.encode([page[-1]["created_at"].isoformat(), str(page[-1]["id"])])
     return ConnectionList(items=[_out(r, by_connection.get(r["id"], [])) for r in page], next_cursor=next_cursor)
 
 

@@ -13,11 +13,11 @@ from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
 from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
 from chalicelib.budgets.periods import local_today, period_containing
+from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, load_access
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_visible_to
-from chalicelib.notifications.paging import decode_cursor, page
 
 CENT = Decimal("0.01")
 
@@ -90,7 +90,7 @@ def list_budgets(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
 ) -> BudgetPage:
     """The caller's and their families' budgets, newest first."""
-    after = decode_cursor(cursor)
+    after = decode_created(cursor)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         if family_id is not None:

@@ -9,9 +9,9 @@ from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.categorization import repo
 from chalicelib.categorization.models import RuleCreate, RuleOut, RulePage, RulePatch
+from chalicelib.core import paging
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
-from chalicelib.imports import cursors
 from chalicelib.infra import db
 
 
@@ -59,16 +59,13 @@ def create_rule(ctx: RequestContext, *, user_id: UUID, body: RuleCreate) -> Rule
 
 def list_rules(*, user_id: UUID, limit: int, cursor: str | None, family_id: UUID | None) -> RulePage:
     """The rules the caller can see: their own and their families'."""
-    after = cursors.decode(cursor) if cursor else None
+    after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         if family_id is not None:
             access.require_family(family_id, READ)
         rows = repo.list_visible(conn, visible=access.visible(), limit=limit + 1, after=after, family_id=family_id)
-    page = rows[:limit]
-    next_cursor = (
-        cursors.encode([page[-1]["created_at"].isoformat(), str(page[-1]["id"])]) if len(rows) > limit else None
-    )
+    page, next_cursor = paging.page(rows, limit)
     return RulePage(items=[RuleOut.model_validate(r) for r in page], next_cursor=next_cursor)
 
 

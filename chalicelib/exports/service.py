@@ -4,10 +4,8 @@ The request only records the job and drops its job object in the bucket; the fil
 built by chalicelib/exports/builder.py when the object's S3 event arrives.
 """
 
-import base64
-import binascii
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +13,7 @@ import psycopg
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.core import paging
 from chalicelib.errors import NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.exports import repo, report_repo
 from chalicelib.exports.models import ExportCreate
@@ -165,27 +164,10 @@ def get_export(*, user_id: UUID, export_id: UUID) -> dict[str, Any]:
     return _out(job)
 
 
-def _encode_cursor(job: dict[str, Any]) -> str:
-    raw = f"{job['created_at'].isoformat()}|{job['id']}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, job_id = raw.split("|")
-        return datetime.fromisoformat(created), UUID(job_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.field("cursor", "is not a cursor this API issued") from None
-
-
 def list_exports(*, user_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
     """The caller's exports, newest first."""
-    after = _decode_cursor(cursor) if cursor else None
+    after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
         jobs = repo.list_jobs(conn, user_id=user_id, limit=limit + 1, after=after)
-    page = jobs[:limit]
-    return {
-        "items": [_out(job) for job in page],
-        "next_cursor": _encode_cursor(page[-1]) if len(jobs) > limit else None,
-    }
+    page, next_cursor = paging.page(jobs, limit)
+    return {"items": [_out(job) for job in page], "next_cursor": next_cursor}

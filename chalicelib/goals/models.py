@@ -11,12 +11,12 @@ from chalicelib.api.types import (
     Money,
     NonNegativeMoney,
     NonZeroMoney,
+    PageQuery,
     PositiveMoney,
     RequestModel,
     ResponseModel,
     Timestamp,
 )
-from chalicelib.notifications.paging import PageQuery
 
 GoalType = Literal["savings", "debt_payoff", "investment", "emergency_fund", "vacation", "purchase", "other"]
 COLOR = r"^#[0-9A-Fa-f]{6}$"

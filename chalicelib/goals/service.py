@@ -10,13 +10,13 @@ from chalicelib.api.context import RequestContext
 from chalicelib.api.types import MAX_MONEY
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets.periods import local_today
+from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo
 from chalicelib.goals.models import ContributionIn, GoalCreate, GoalOut, GoalPage, GoalPatch
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_visible_to
-from chalicelib.notifications.paging import decode_cursor, page
 from chalicelib.notifications.service import create_notification
 
 MILESTONES = (25, 50, 75, 100)
@@ -94,7 +94,7 @@ def list_goals(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
 ) -> GoalPage:
     """The caller's and their families' goals, newest first."""
-    after = decode_cursor(cursor)
+    after = decode_created(cursor)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         if family_id is not None:

@@ -1,6 +1,5 @@
 """Request and response models of the imports API (API.md "Imports")."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -196,8 +195,3 @@ def import_out(row: dict) -> ImportOut:
         candidates=metadata.get("candidates"),
         preview_rows=metadata.get("preview_rows"),
     )
-
-
-def cursor_key(row: dict) -> list:
-    created: datetime = row["created_at"]
-    return [created.isoformat(), str(row["id"])]

@@ -5,10 +5,11 @@ from uuid import UUID, uuid4
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.core import paging
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
-from chalicelib.imports import cursors, processing, repo
-from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, cursor_key, import_out
+from chalicelib.imports import processing, repo
+from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, import_out
 from chalicelib.infra import db, storage
 from chalicelib.infra.settings import get_settings
 
@@ -139,12 +140,11 @@ def list_imports(
     sync_type: str = "csv_import",
 ) -> ImportPage:
     """The caller's imports (or bank-sync runs), newest first."""
-    after = cursors.decode(cursor) if cursor else None
+    after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
         rows = repo.list_logs(
             conn, user_id=user_id, limit=limit + 1, after=after, account_id=account_id, status=status,
             sync_type=sync_type,
         )  # fmt: skip
-    page = rows[:limit]
-    next_cursor = cursors.encode(cursor_key(page[-1])) if len(rows) > limit else None
+    page, next_cursor = paging.page(rows, limit)
     return ImportPage(items=[import_out(r) for r in page], next_cursor=next_cursor)

@@ -10,13 +10,13 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_jsonable_python
 
+from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.live import hooks as live_hooks
 from chalicelib.notifications import repo
 from chalicelib.notifications.models import NotificationOut, NotificationPage, UnreadCount
-from chalicelib.notifications.paging import decode_cursor, page
 
 # The RETURNING clause of an INSERT INTO notifications whose rows go to announce_created.
 RETURNING = repo.RETURNING
@@ -66,7 +66,7 @@ def list_notifications(
     *, user_id: UUID, unread: bool | None, type: str | None, cursor: str | None, limit: int
 ) -> NotificationPage:
     """The caller's live notifications, newest first."""
-    after = decode_cursor(cursor)
+    after = decode_created(cursor)
     with db.transaction() as conn:
         rows = repo.list_for_user(conn, user_id=user_id, unread=unread, type=type, after=after, limit=limit)
     items, next_cursor = page(rows, limit)

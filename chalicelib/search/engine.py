@@ -1,16 +1,13 @@
 """The search adapter: one contract, two engines. ELASTICSEARCH_URL set → Elasticsearch;
 unset → PostgreSQL. What both engines take and give back lives here."""
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.core import paging
 from chalicelib.families.access import Access
 from chalicelib.infra.settings import get_settings
 
@@ -70,23 +67,17 @@ def empty_page(engine: str) -> SearchPage:
 
 
 def encode_cursor(engine: str, after: list[Any] | None) -> str | None:
-    if after is None:
-        return None
-    raw = json.dumps([engine, *after], separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return None if after is None else paging.encode([engine, *after])
 
 
 def decode_cursor(engine: str, cursor: str | None) -> list[Any] | None:
-    if cursor is None:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        decoded = None
-    # A cursor from the other engine (the cluster was switched on or off) is stale, not valid.
-    if not isinstance(decoded, list) or len(decoded) != 5 or decoded[0] != engine:
-        raise ValidationFailed.field("cursor", "is not a valid cursor")
-    return decoded[1:]
+    def parse(values: list[Any]) -> list[Any]:
+        # A cursor from the other engine (the cluster was switched on or off) is stale, not valid.
+        if len(values) != 5 or values[0] != engine:
+            raise ValueError("not a cursor of this engine")
+        return values[1:]
+
+    return None if cursor is None else paging.decode(cursor, parse)
 
 
 def sort_facets(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

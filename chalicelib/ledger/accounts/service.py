@@ -9,17 +9,16 @@ DELETE removes an account that never had a transaction; one with transactions (l
 or archived) is deactivated instead (is_active false, hidden from GET /accounts unless
 include_inactive=true, refuses new transactions) so no money history disappears."""
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.core import paging
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import crypto, db
-from chalicelib.ledger import cursor
 from chalicelib.ledger.accounts import repo
 from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
 from chalicelib.ledger.changes import record_change
@@ -65,9 +64,7 @@ def _insufficient() -> Conflict:
 
 def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
     """Accounts the caller can see, oldest first, keyset-paginated."""
-    after = None
-    if query.cursor:
-        after = cursor.decode(query.cursor, lambda v: (datetime.fromisoformat(v[0]), UUID(v[1])))
+    after = paging.decode_created(query.cursor)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         if query.family_id is not None:
@@ -80,12 +77,8 @@ def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
             after=after,
             limit=query.limit + 1,
         )
-    items = [to_out(r) for r in rows[: query.limit]]
-    next_cursor = None
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]
-        next_cursor = cursor.encode([last["created_at"].isoformat(), str(last["id"])])
-    return AccountList(items=items, next_cursor=next_cursor)
+    rows, next_cursor = paging.page(rows, query.limit)
+    return AccountList(items=[to_out(r) for r in rows], next_cursor=next_cursor)
 
 
 def get_account(*, user_id: UUID, account_id: UUID) -> AccountOut:

@@ -3,10 +3,10 @@
 from datetime import date, datetime
 from uuid import UUID
 
+from chalicelib.core import paging
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import READ, load_access
 from chalicelib.infra import db
-from chalicelib.ledger import cursor
 from chalicelib.ledger.accounts.service import load_authorized
 from chalicelib.ledger.categories.service import visible_category
 from chalicelib.ledger.transactions.models import TransactionList, TransactionOut, TransactionQuery
@@ -18,13 +18,17 @@ def _parse_cursor(values: list) -> tuple[date, datetime, UUID]:
     return date.fromisoformat(day), datetime.fromisoformat(created_at), UUID(last_id)
 
 
+def _cursor_key(row: dict) -> list[str]:
+    return [row["transaction_date"].isoformat(), row["created_at"].isoformat(), str(row["id"])]
+
+
 def list_transactions(*, user_id: UUID, query: TransactionQuery) -> TransactionList:
     """One page of the transactions the caller can see; ids the caller cannot read answer 404."""
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise ValidationFailed.field("to", "must not be before from")
     if query.min_amount is not None and query.max_amount is not None and query.min_amount > query.max_amount:
         raise ValidationFailed.field("max_amount", "must not be below min_amount")
-    after = cursor.decode(query.cursor, _parse_cursor) if query.cursor else None
+    after = paging.decode(query.cursor, _parse_cursor) if query.cursor else None
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         if query.family_id is not None:
@@ -54,10 +58,5 @@ def list_transactions(*, user_id: UUID, query: TransactionQuery) -> TransactionL
             include_archived=query.include_archived,
         )
     items = [TransactionOut(**r) for r in rows[: query.limit]]
-    next_cursor = None
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]
-        next_cursor = cursor.encode(
-            [last["transaction_date"].isoformat(), last["created_at"].isoformat(), str(last["id"])]
-        )
+    _, next_cursor = paging.page(rows, query.limit, _cursor_key)
     return TransactionList(items=items, next_cursor=next_cursor)
