@@ -1,27 +1,9 @@
-"""Dates in the caller's timezone: what "today" is, the default range, period starts."""
+"""Analytics periods: the default range and the month ends net worth is sampled at."""
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, timedelta
 
+from chalicelib.core.dates import shift_month
 from chalicelib.errors import ValidationFailed
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today_in(timezone: str | None) -> date:
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return utc_now().astimezone(zone).date()
-
-
-def shift_month(day: date, months: int) -> date:
-    """The first day of the month `months` away from day's month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def resolve_range(from_: date | None, to: date | None, *, today: date) -> tuple[date, date]:

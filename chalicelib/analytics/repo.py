@@ -168,11 +168,6 @@ def net_worth(
     return conn.execute(query, params).fetchall()
 
 
-def user_timezone(conn: psycopg.Connection, user_id: UUID) -> str:
-    row = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()
-    return (row and row["timezone"]) or "UTC"
-
-
 def category_roots(conn: psycopg.Connection, ids: list[str]) -> tuple[dict[str, str], str | None, str | None]:
     """({category id: top-level ancestor id}, Income id, Transfers id) for these categories."""
     rows = conn.execute(

@@ -22,6 +22,7 @@ from chalicelib.analytics.models import (
     SpendingQuery,
     SpendingResult,
 )
+from chalicelib.core import dates
 from chalicelib.infra import cache, db, invalidation
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -60,8 +61,8 @@ def _es_or_none(compute: Callable[[], Any]) -> Any:
 
 def _prepare(conn, user_id: UUID, query) -> tuple[Any, str, Any, Any]:
     access = resolve_scope(conn, user_id=user_id, account_id=query.account_id, family_id=query.family_id)
-    timezone = repo.user_timezone(conn, user_id)
-    from_, to = periods.resolve_range(query.from_, query.to, today=periods.today_in(timezone))
+    timezone = dates.user_timezone(conn, user_id)
+    from_, to = periods.resolve_range(query.from_, query.to, today=dates.local_today(timezone))
     return access, timezone, from_, to
 
 

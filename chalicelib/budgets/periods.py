@@ -1,4 +1,4 @@
-"""Budget periods and local dates: pure functions, the same rule as SQL's budget_period().
+"""Budget periods: pure functions, the same rule as SQL's budget_period().
 
 A monthly, quarterly or yearly budget repeats from its start_date: the k-th period
 starts k*step months after the anchor (clamped to the month's length, and always
@@ -6,10 +6,10 @@ counted from the anchor, so a budget started on Jan 31 runs Feb 29 (leap) .. Mar
 then Mar 31 .. Apr 29) and ends the day before the next one, or at end_date. A custom
 budget has exactly one period, start_date .. end_date."""
 
-import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, timedelta
+
+from chalicelib.core.dates import add_months
 
 STEP_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 
@@ -18,17 +18,6 @@ STEP_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 class Period:
     start: date
     end: date
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by whole months, clamped to the target month's length (Jan 31 + 1 → Feb 28/29)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def period_containing(*, period_type: str, start_date: date, end_date: date | None, on: date) -> Period | None:
@@ -46,16 +35,3 @@ def period_containing(*, period_type: str, start_date: date, end_date: date | No
     if end_date is not None:
         end = min(end, end_date)
     return Period(add_months(start_date, k * step), end)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    """The user's timezone; an unknown name falls back to UTC rather than failing a request."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_today(timezone_name: str | None, *, now: datetime | None = None) -> date:
-    """Today's date where the user lives."""
-    return (now or datetime.now(UTC)).astimezone(zone(timezone_name)).date()

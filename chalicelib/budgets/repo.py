@@ -118,8 +118,3 @@ def usable_categories(
         ids=sql.Literal(category_ids), owner=owner
     )
     return {r["id"] for r in conn.execute(query).fetchall()}
-
-
-def owner_timezone(conn: psycopg.Connection, user_id: UUID) -> str | None:
-    row = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()
-    return row["timezone"] if row else None

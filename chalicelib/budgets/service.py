@@ -12,7 +12,8 @@ from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
 from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
-from chalicelib.budgets.periods import local_today, period_containing
+from chalicelib.budgets.periods import period_containing
+from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, load_access
@@ -144,7 +145,7 @@ def budget_status(*, user_id: UUID, budget_id: UUID, on: date | None) -> BudgetS
     (default: today in the budget owner's timezone)."""
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), budget_id, READ)
-        day = on or local_today(repo.owner_timezone(conn, row["user_id"]))
+        day = on or local_today(user_timezone(conn, row["user_id"]))
         period = period_containing(
             period_type=row["period_type"], start_date=row["start_date"], end_date=row["end_date"], on=day
         )

@@ -60,8 +60,3 @@ def top_categories(conn: psycopg.Connection, access: Access, today: date, *, lim
          LIMIT {limit}"""
     ).format(limit=sql.Literal(limit), visible=access.category_visible("c"), hidden=sql.Literal(HIDDEN_CATEGORY_LABEL))
     return conn.execute(query).fetchall()
-
-
-def timezone_of(conn: psycopg.Connection, user_id) -> str | None:
-    row = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()
-    return row["timezone"] if row else None

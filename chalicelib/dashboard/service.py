@@ -12,9 +12,9 @@ from uuid import UUID
 
 from psycopg import sql
 
-from chalicelib.budgets.periods import local_today
 from chalicelib.budgets.service import WORST, line_state, percent
 from chalicelib.budgets.spending import budget_lines
+from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.dashboard import repo
 from chalicelib.dashboard.models import BudgetSummary, DashboardOut, LiveFigures, TopCategory
 from chalicelib.families.access import load_access
@@ -33,7 +33,7 @@ def get_dashboard(*, user_id: UUID) -> DashboardOut:
     """The caller's dashboard, from the cache when nothing changed since it was built."""
     generation = user_generation(user_id)
     with db.transaction() as conn:
-        today = local_today(repo.timezone_of(conn, user_id))
+        today = local_today(user_timezone(conn, user_id))
         if generation is not None:
             cached = cache.get_json(cache_key(user_id, generation))
             if cached is not None and cached.get("date") == today.isoformat():
@@ -48,7 +48,7 @@ def live_figures(*, user_id: UUID) -> LiveFigures:
     """What a live dashboard.updated carries: the same spent_today and budgets as
     GET /dashboard, from the same code, without the figures a push does not carry."""
     with db.transaction() as conn:
-        today = local_today(repo.timezone_of(conn, user_id))
+        today = local_today(user_timezone(conn, user_id))
         access = load_access(conn, user_id)
         figures, budgets = _month_and_budgets(conn, access, today)
     return LiveFigures(date=today, spending_today=_spending(figures["spent_today"]), budget_status=budgets)

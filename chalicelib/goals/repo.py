@@ -97,8 +97,3 @@ def recipients(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | No
         return [owner_id]
     rows = conn.execute("SELECT user_id FROM family_members WHERE family_id = %s ORDER BY user_id", (family_id,))
     return [r["user_id"] for r in rows.fetchall()]
-
-
-def owner_timezone(conn: psycopg.Connection, user_id: UUID) -> str | None:
-    row = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()
-    return row["timezone"] if row else None

@@ -9,7 +9,7 @@ import psycopg
 from chalicelib.api.context import RequestContext
 from chalicelib.api.types import MAX_MONEY
 from chalicelib.audit.service import record_audit
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
@@ -48,7 +48,7 @@ def _load(conn: psycopg.Connection, access, goal_id: UUID, need, *, for_update: 
 def _check_target_date(conn: psycopg.Connection, *, owner_id: UUID, target_date) -> None:
     # Decision 3: validated here, on create and change, in the owner's timezone; a CHECK
     # against CURRENT_DATE would break every later update of an old goal.
-    if target_date is not None and target_date < local_today(repo.owner_timezone(conn, owner_id)):
+    if target_date is not None and target_date < local_today(user_timezone(conn, owner_id)):
         raise ValidationFailed.field("target_date", "may not be in the past")
 
 

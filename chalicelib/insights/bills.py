@@ -12,7 +12,7 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.insights import repo
@@ -60,8 +60,7 @@ def _bills(conn: psycopg.Connection, *, today: date, viewer: UUID | None = None)
 def list_recurring(*, user_id: UUID) -> RecurringList:
     """The recurring payments found in what the caller can read, next due first."""
     with db.transaction() as conn:
-        tz = conn.execute("SELECT timezone FROM users WHERE id = %s", (user_id,)).fetchone()["timezone"]
-        today = local_today(tz)
+        today = local_today(user_timezone(conn, user_id))
         bills = _bills(conn, today=today, viewer=user_id)
     live = [b for b in bills if b.recurring.next_due >= today - timedelta(days=STALE_AFTER_DAYS)]
     live.sort(key=lambda b: (b.recurring.next_due, b.label))

@@ -10,12 +10,11 @@ payment. Its next due date is one calendar month after the last occurrence, on i
 usual day of the month (the nearest such date), clamped to that month's length (API.md
 "bill_reminder")."""
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.budgets.periods import add_months
+from chalicelib.core.dates import add_months, on_day
 
 MIN_OCCURRENCES = 3
 AMOUNT_TOLERANCE = Decimal("0.10")
@@ -76,11 +75,6 @@ def usual_day(days: list[date]) -> int:
         return max(offs), sum(offs), day_of_month
 
     return min(range(1, 32), key=cost)
-
-
-def on_day(month_start: date, day_of_month: int) -> date:
-    """That month's `day_of_month`, clamped to its length."""
-    return month_start.replace(day=min(day_of_month, calendar.monthrange(month_start.year, month_start.month)[1]))
 
 
 def next_due(last: date, day_of_month: int) -> date:

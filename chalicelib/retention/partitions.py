@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
+from chalicelib.core.dates import month_start, shift_month
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.retention import repo
-from chalicelib.retention.units import LockNotAvailable, archive_before, month_start, shift_month, upkeep_unit
+from chalicelib.retention.units import LockNotAvailable, archive_before, upkeep_unit
 
 MONTHS_AHEAD = 3
 

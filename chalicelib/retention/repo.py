@@ -12,7 +12,7 @@ from datetime import date
 import psycopg
 from psycopg import sql
 
-from chalicelib.retention.units import shift_month
+from chalicelib.core.dates import shift_month
 
 LIVE = "transactions"
 ARCHIVE = "transactions_archive"

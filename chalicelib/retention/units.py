@@ -13,6 +13,7 @@ from datetime import date
 
 import psycopg
 
+from chalicelib.core.dates import month_start
 from chalicelib.infra import db
 from chalicelib.infra.settings import get_settings
 
@@ -40,15 +41,6 @@ def upkeep_unit(job: str, *, ddl: bool = False) -> Iterator[psycopg.Connection]:
             yield conn
     except psycopg.errors.LockNotAvailable as exc:
         raise LockNotAvailable(str(exc)) from exc
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def shift_month(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def years_before(day: date, years: int) -> date:

@@ -21,7 +21,7 @@ def get(client, user, path, **params):
 @pytest.fixture
 def clock(monkeypatch):
     def set_now(moment: datetime):
-        monkeypatch.setattr("chalicelib.analytics.periods.utc_now", lambda: moment)
+        monkeypatch.setattr("chalicelib.core.dates.utc_now", lambda: moment)
 
     return set_now
 

@@ -2,7 +2,7 @@ import threading
 from datetime import date, timedelta
 
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user, run_budget_alerts
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today
 from chalicelib.infra import db
 from tests.budgets.conftest import budget_body
 from tests.factories import make_account, make_family, make_transaction

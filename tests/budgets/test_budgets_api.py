@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today
 from tests.budgets.conftest import budget_body
 from tests.factories import make_account, make_family, make_transaction
 

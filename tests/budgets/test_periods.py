@@ -2,7 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.budgets.periods import Period, add_months, local_today, period_containing
+from chalicelib.budgets.periods import Period, period_containing
+from chalicelib.core.dates import add_months, local_today
 
 
 def monthly(start, on, end=None):

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.notifications.service import create_notification

@@ -1,7 +1,7 @@
 import threading
 from datetime import timedelta
 
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today
 from chalicelib.goals.service import crossed_milestones
 from tests.factories import make_family
 

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from chalicelib.core.dates import shift_month
 from chalicelib.infra import db
-from chalicelib.retention.units import shift_month
 from tests.infra.index_audit import ARCHIVE, AUDIT, LIVE
 
 PEOPLE = 41

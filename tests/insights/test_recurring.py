@@ -2,10 +2,9 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from chalicelib.analytics.periods import shift_month
-from chalicelib.budgets.periods import local_today
+from chalicelib.core.dates import local_today, on_day, shift_month
 from chalicelib.insights.bills import run_bill_reminders
-from chalicelib.insights.recurring import Occurrence, days_off, detect, next_due, on_day, usual_day
+from chalicelib.insights.recurring import Occurrence, days_off, detect, next_due, usual_day
 from tests.factories import make_account, make_family, make_transaction
 
 

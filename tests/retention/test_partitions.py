@@ -3,9 +3,10 @@
 import threading
 from datetime import UTC, date, datetime
 
+from chalicelib.core.dates import month_start, shift_month
 from chalicelib.jobs import run_job
 from chalicelib.retention.partitions import MONTHS_AHEAD, ensure_partitions
-from chalicelib.retention.units import archive_before, month_start, shift_month
+from chalicelib.retention.units import archive_before
 from tests.factories import make_account, make_transaction
 from tests.retention.conftest import balances, layout, table_counts, where_is
 
