@@ -2,12 +2,10 @@
 
 SQL answers always; with Elasticsearch configured, spending and cash flow come from
 its aggregations (net worth needs account balances, which only PostgreSQL holds) and
-fall back to SQL when the cluster does not answer. Answers are cached in Redis under
-`cache:api:analytics:{user_id}:{generation}:{hash}`: a write bumps the generation of
+fall back to SQL when the cluster does not answer. Answers go through the API
+response cache (core/caching.py, area `analytics`): a write bumps the generation of
 everyone who can see it, so the next call recomputes."""
 
-import hashlib
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -22,13 +20,13 @@ from chalicelib.analytics.models import (
     SpendingQuery,
     SpendingResult,
 )
-from chalicelib.core import dates
-from chalicelib.infra import cache, db, invalidation
+from chalicelib.core import caching, dates
+from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.search.service import resolve_scope
 
-CACHE_TTL_SECONDS = 300
+CACHE_TTL_SECONDS = caching.DEFAULT_TTL_SECONDS
 # An Elasticsearch answer may predate writes still in the outbox (up to a minute under
 # the search-sync schedule): keep it no longer than that.
 ES_CACHE_TTL_SECONDS = 60
@@ -36,17 +34,20 @@ ZERO = Decimal("0.00")
 
 
 def _cached(user_id: UUID, route: str, params: dict[str, Any], compute: Callable[[], tuple[dict, str]]) -> dict:
-    generation = invalidation.user_generation(user_id)
-    digest = hashlib.sha256(json.dumps([route, params], sort_keys=True, default=str).encode()).hexdigest()[:32]
-    name = f"cache:api:analytics:{user_id}:{generation}:{digest}"
-    if generation is not None:
-        hit = cache.get_json(name)
-        if hit is not None:
-            return hit
-    answer, engine = compute()
-    if generation is not None:
-        cache.set_json(name, answer, CACHE_TTL_SECONDS if engine == "postgres" else ES_CACHE_TTL_SECONDS)
-    return answer
+    engines: list[str] = []
+
+    def answer() -> dict:
+        result, engine = compute()
+        engines.append(engine)
+        return result
+
+    return caching.read_through(
+        "analytics",
+        user_id=user_id,
+        params=[route, params],
+        compute=answer,
+        ttl_seconds=lambda: CACHE_TTL_SECONDS if engines == ["postgres"] else ES_CACHE_TTL_SECONDS,
+    )
 
 
 def _es_or_none(compute: Callable[[], Any]) -> Any:

@@ -7,7 +7,7 @@ import psycopg
 
 from chalicelib.audit.service import record_audit
 from chalicelib.bank_sync import repo
-from chalicelib.infra import invalidation
+from chalicelib.core import caching
 from chalicelib.notifications.service import create_notification
 
 MESSAGES = {
@@ -61,7 +61,7 @@ def set_status(
             user_id=row["user_id"],
             data={"from": connection["status"], "to": status, "error_code": error_code},
         )
-        invalidation.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
+        caching.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
     return row
 
 

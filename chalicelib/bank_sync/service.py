@@ -21,10 +21,10 @@ from chalicelib.bank_sync.models import (
 )
 from chalicelib.bank_sync.provider import BankProvider, ProviderError, ProviderItem
 from chalicelib.bank_sync.webhooks import request_sync
-from chalicelib.core import paging
+from chalicelib.core import caching, paging
 from chalicelib.errors import Conflict, DomainError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, WRITE_TRANSACTIONS, Access, load_access
-from chalicelib.infra import db, invalidation
+from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts.service import to_out
 
@@ -156,7 +156,7 @@ def _record_connection(ctx: RequestContext, *, family_id: UUID | None, access_to
             resource_id=row["id"],
             data={"institution": item.institution_name, "family_id": family_id, "accounts": len(accounts)},
         )
-        invalidation.invalidate_visible_to(conn, owner_id=ctx.user_id, family_id=family_id)
+        caching.invalidate_visible_to(conn, owner_id=ctx.user_id, family_id=family_id)
         return out
 
 
@@ -232,7 +232,7 @@ def delete_connection(ctx: RequestContext, *, connection_id: UUID) -> None:
             conn, ctx, action="bank_connection.delete", resource_type="bank_connection", resource_id=connection_id,
             data={"institution": row["institution_name"]},
         )  # fmt: skip
-        invalidation.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
+        caching.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 
 def update_link_token(ctx: RequestContext, *, connection_id: UUID) -> LinkTokenOut:

@@ -24,7 +24,8 @@ from chalicelib.bank_sync import connection_status, mapping, page_repo, provider
 from chalicelib.bank_sync.provider import BankProvider, ProviderError, SyncPage
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
-from chalicelib.infra import db, invalidation
+from chalicelib.core import caching
+from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.search.outbox import record_changes
@@ -251,7 +252,7 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
         repo.add_sync_errors(conn, log_id=report.log_id, errors=warnings)
         changed = bool(written.inserted or written.updated or written.deleted)
         if changed:
-            invalidation.invalidate_visible_to(conn, owner_id=connection["user_id"], family_id=connection["family_id"])
+            caching.invalidate_visible_to(conn, owner_id=connection["user_id"], family_id=connection["family_id"])
         if not page.has_more and (changed or report.added or report.updated or report.deleted):
             # Budgets move with the bank as with an import, decided once the run's last page is in
             # (in its transaction; alerts are once-only, so a run resumed after a crash decides them then).

@@ -18,8 +18,8 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.budgets.spending import lines_cte
+from chalicelib.core.caching import invalidate_users
 from chalicelib.infra import db
-from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.infra.logging import logger
 from chalicelib.notifications.service import RETURNING as NEW_NOTIFICATIONS
 from chalicelib.notifications.service import announce_created

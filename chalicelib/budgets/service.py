@@ -13,12 +13,12 @@ from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
 from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
 from chalicelib.budgets.periods import period_containing
+from chalicelib.core.caching import invalidate_visible_to
 from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, load_access
 from chalicelib.infra import db
-from chalicelib.infra.invalidation import invalidate_visible_to
 
 CENT = Decimal("0.01")
 

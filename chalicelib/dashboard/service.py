@@ -1,9 +1,9 @@
 """GET /dashboard: how the caller is doing today, this month and against their budgets.
 
-Cached in Redis under dashboard:{user_id}:{generation}: every write that changes a
-figure (transactions, accounts, categories, budgets, goals, notifications) bumps the
-generation of everyone who sees it, so the next call misses and recomputes. The cached
-answer also remembers its date, so a cached dashboard never outlives the caller's
+Kept in the API response cache (core/caching.py, area `dashboard`): every write that
+changes a figure (transactions, accounts, categories, budgets, goals, notifications)
+bumps the generation of everyone who sees it, so the next call misses and recomputes.
+The caller's date is part of the key, so a cached dashboard never outlives the caller's
 midnight."""
 
 from decimal import Decimal
@@ -14,34 +14,26 @@ from psycopg import sql
 
 from chalicelib.budgets.service import WORST, line_state, percent
 from chalicelib.budgets.spending import budget_lines
+from chalicelib.core.caching import read_through
 from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.dashboard import repo
 from chalicelib.dashboard.models import BudgetSummary, DashboardOut, LiveFigures, TopCategory
 from chalicelib.families.access import load_access
-from chalicelib.infra import cache, db
-from chalicelib.infra.invalidation import user_generation
+from chalicelib.infra import db
 from chalicelib.notifications.service import unread_count
-
-TTL_SECONDS = 300
-
-
-def cache_key(user_id: UUID, generation: int) -> str:
-    return f"dashboard:{user_id}:{generation}"
 
 
 def get_dashboard(*, user_id: UUID) -> DashboardOut:
     """The caller's dashboard, from the cache when nothing changed since it was built."""
-    generation = user_generation(user_id)
     with db.transaction() as conn:
         today = local_today(user_timezone(conn, user_id))
-        if generation is not None:
-            cached = cache.get_json(cache_key(user_id, generation))
-            if cached is not None and cached.get("date") == today.isoformat():
-                return DashboardOut.model_validate(cached)
-        out = _build(conn, user_id=user_id, today=today)
-    if generation is not None:
-        cache.set_json(cache_key(user_id, generation), out.model_dump(mode="json"), TTL_SECONDS)
-    return out
+        answer = read_through(
+            "dashboard",
+            user_id=user_id,
+            params={"date": today.isoformat()},
+            compute=lambda: _build(conn, user_id=user_id, today=today).model_dump(mode="json"),
+        )
+    return DashboardOut.model_validate(answer)
 
 
 def live_figures(*, user_id: UUID) -> LiveFigures:

@@ -25,11 +25,11 @@ from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.auth.service import confirm_identity
 from chalicelib.auth.sessions import forget_sessions
+from chalicelib.core.caching import invalidate_users
 from chalicelib.erasure import repo
 from chalicelib.erasure.scrub import scrub
 from chalicelib.errors import NotFound
 from chalicelib.infra import db, storage
-from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.infra.logging import logger
 from chalicelib.search.outbox import record_changes
 

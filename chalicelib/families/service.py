@@ -20,11 +20,12 @@ from typing import Any
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
+from chalicelib.core import caching
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.families import repo
 from chalicelib.families.access import MANAGE, OWN, READ, Role, load_access
 from chalicelib.families.models import FamilyCreate, FamilyOut, FamilyPatch, MemberAdd, MemberOut, MemberPatch
-from chalicelib.infra import db, invalidation
+from chalicelib.infra import db
 from chalicelib.ledger.changes import record_change
 from chalicelib.search import outbox
 
@@ -117,7 +118,7 @@ def delete_family(ctx: RequestContext, *, family_id: UUID) -> None:
             after=None,
             owners=[(ctx.user_id, None)],
         )
-        invalidation.invalidate_users(members)
+        caching.invalidate_users(members)
 
 
 def list_members(*, user_id: UUID, family_id: UUID) -> list[MemberOut]:
@@ -186,7 +187,7 @@ def remove_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID) -> Non
                 raise Forbidden("Admins may remove members and viewers only")
         repo.remove_member(conn, family_id, user_id)
         _record_member(conn, ctx, "family_member.delete", family_id, MemberOut(**target), None)
-        invalidation.invalidate_users([user_id])
+        caching.invalidate_users([user_id])
 
 
 def _record_member(conn, ctx: RequestContext, action: str, family_id: UUID, before, after) -> None:

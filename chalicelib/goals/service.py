@@ -9,6 +9,7 @@ import psycopg
 from chalicelib.api.context import RequestContext
 from chalicelib.api.types import MAX_MONEY
 from chalicelib.audit.service import record_audit
+from chalicelib.core.caching import invalidate_visible_to
 from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
@@ -16,7 +17,6 @@ from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo
 from chalicelib.goals.models import ContributionIn, GoalCreate, GoalOut, GoalPage, GoalPatch
 from chalicelib.infra import db
-from chalicelib.infra.invalidation import invalidate_visible_to
 from chalicelib.notifications.service import create_notification
 
 MILESTONES = (25, 50, 75, 100)

@@ -31,6 +31,7 @@ import urllib3
 from minio.error import MinioException, S3Error
 
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
+from chalicelib.core import caching
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import outcomes, repo, source
 from chalicelib.imports.models import import_out
@@ -39,7 +40,7 @@ from chalicelib.imports.staging import RowSpool
 from chalicelib.imports.statement import StatementRow
 from chalicelib.imports.statement_readers import read_statement
 from chalicelib.imports.uploaders import uploader_refusal
-from chalicelib.infra import db, invalidation, storage
+from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.live import hooks as live_hooks
@@ -462,7 +463,7 @@ def _apply(conn, target, spool, log_id) -> ImportOutcome:
     changed = updated + ids
     record_changes(conn, aggregate_type="transaction", ids=changed)
     if changed:
-        invalidation.invalidate_visible_to(conn, owner_id=account["user_id"], family_id=account["family_id"])
+        caching.invalidate_visible_to(conn, owner_id=account["user_id"], family_id=account["family_id"])
         # Budgets move with the import: alerts are decided in the same transaction.
         evaluate_budget_alerts_for_user(conn, user_id=target.user_id)
     return ImportOutcome("completed", log_id, len(ids), duplicates, len(updated))

@@ -9,7 +9,7 @@ import psycopg
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
-from chalicelib.infra import invalidation
+from chalicelib.core import caching
 
 Owner = tuple[UUID, UUID | None]  # (user_id, family_id) of a resource
 
@@ -34,4 +34,4 @@ def record_change(
         data={"before": before, "after": after},
     )
     for owner_id, family_id in dict.fromkeys(owners):
-        invalidation.invalidate_visible_to(conn, owner_id=owner_id, family_id=family_id)
+        caching.invalidate_visible_to(conn, owner_id=owner_id, family_id=family_id)

@@ -18,7 +18,8 @@ from uuid import UUID
 
 from chalice.app import WebsocketDisconnectedError
 
-from chalicelib.infra import cache, db, invalidation
+from chalicelib.core import caching
+from chalicelib.infra import cache, db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.live import registry
@@ -45,7 +46,7 @@ def bind(websocket_api: Any) -> None:
     """Send through this app's websocket_api (app.py); until then nothing is pushed."""
     global _api
     _api = websocket_api
-    invalidation.on_invalidate(dashboard_changed)
+    caching.on_invalidate(dashboard_changed)
 
 
 def publish(*, user_ids: Iterable[UUID], topic: str, type: str, data: Any) -> None:

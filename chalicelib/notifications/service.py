@@ -10,10 +10,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_jsonable_python
 
+from chalicelib.core.caching import invalidate_users
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound
 from chalicelib.infra import db
-from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.live import hooks as live_hooks
 from chalicelib.notifications import repo
 from chalicelib.notifications.models import NotificationOut, NotificationPage, UnreadCount

@@ -9,9 +9,9 @@ import psycopg
 
 from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.core.caching import invalidate_users
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.infra import crypto, db
-from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.users import repo
 from chalicelib.users.models import UserOut, UserPatch
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.infra import invalidation
+from chalicelib.core import caching
 from tests import factories
 
 
@@ -218,5 +218,5 @@ def test_answers_are_cached_until_the_generation_moves(client, conn, make_user, 
     keys = list(redis_clean.scan_iter(match=f"*cache:api:analytics:{user['id']}:*"))
     assert len(keys) == 1
 
-    invalidation.invalidate_users([user["id"]])
+    caching.invalidate_users([user["id"]])
     assert get(client, user, "/analytics/spending", **RANGE)[1]["total"] == "15.00"

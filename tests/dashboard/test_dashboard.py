@@ -1,8 +1,8 @@
 from datetime import timedelta
 
+from chalicelib.core.caching import invalidate_users
 from chalicelib.core.dates import local_today
 from chalicelib.infra import db
-from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.notifications.service import create_notification
 from tests.factories import default_category, make_account, make_family, make_transaction
 
@@ -69,7 +69,7 @@ def test_cached_until_a_write_bumps_the_generation(api, make_user, cats, conn, r
     user = make_user()
     account = make_account(conn, user["id"])
     assert api.get("/dashboard", user)[1]["spent_today"] == "0.00"
-    assert any(k.endswith(f"dashboard:{user['id']}:0") for k in redis_clean.scan_iter("*dashboard*"))
+    assert any(f"cache:api:dashboard:{user['id']}:0:" in k for k in redis_clean.scan_iter("*dashboard*"))
 
     make_transaction(conn, user["id"], account, "-9.99", day=local_today("UTC"), category_id=cats["food"])
     assert api.get("/dashboard", user)[1]["spent_today"] == "0.00"  # served from the cache

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.core import caching
 from chalicelib.imports import processing
 from chalicelib.imports.statement_readers import read_statement as real_read_statement
-from chalicelib.infra import invalidation
 from tests.factories import make_transaction
 from tests.imports.conftest import balance_of, transactions_of
 
@@ -51,7 +51,7 @@ def test_a_posted_row_in_a_later_file_replaces_its_pending_twin(conn, owner, che
         status="pending", notes="gift for Sam",
     )  # fmt: skip
     assert balance_of(conn, checking) == Decimal("57.90")
-    generation = invalidation.user_generation(owner["id"])
+    generation = caching.user_generation(owner["id"])
 
     record = run_import(
         owner["id"], checking, "march.csv",
@@ -68,7 +68,7 @@ def test_a_posted_row_in_a_later_file_replaces_its_pending_twin(conn, owner, che
     assert balance_of(conn, checking) == Decimal("52.90")
     outbox = {r["aggregate_id"] for r in conn.execute("SELECT aggregate_id FROM outbox").fetchall()}
     assert outbox == {pending, rows["Bakery"]["id"]}
-    assert invalidation.user_generation(owner["id"]) != generation
+    assert caching.user_generation(owner["id"]) != generation
 
 
 def test_a_pending_row_and_its_posted_row_in_one_file_book_one_transaction(

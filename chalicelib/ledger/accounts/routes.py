@@ -4,9 +4,9 @@ from uuid import UUID
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
+from chalicelib.core.caching import read_through
 from chalicelib.ledger.accounts import service
 from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
-from chalicelib.ledger.response_cache import cached
 
 routes = ApiBlueprint(__name__, tag="accounts")
 
@@ -20,7 +20,7 @@ def create_account(ctx: RequestContext, body: AccountCreate):
 @routes.route("/accounts", query=AccountQuery, response=AccountList, errors_=(404,))
 def list_accounts(ctx: RequestContext, query: AccountQuery):
     """Accounts the caller can see."""
-    return cached(
+    return read_through(
         "accounts",
         user_id=ctx.user_id,
         params=query.model_dump(mode="json"),
@@ -31,7 +31,7 @@ def list_accounts(ctx: RequestContext, query: AccountQuery):
 @routes.route("/accounts/{account_id}", response=AccountOut, errors_=(404,))
 def get_account(ctx: RequestContext, account_id: UUID):
     """One account."""
-    return cached(
+    return read_through(
         "account",
         user_id=ctx.user_id,
         params={"id": str(account_id)},

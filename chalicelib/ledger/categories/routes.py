@@ -4,9 +4,9 @@ from uuid import UUID
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
+from chalicelib.core.caching import read_through
 from chalicelib.ledger.categories import service
 from chalicelib.ledger.categories.models import CategoryCreate, CategoryList, CategoryOut, CategoryPatch
-from chalicelib.ledger.response_cache import cached
 
 routes = ApiBlueprint(__name__, tag="categories")
 
@@ -14,7 +14,7 @@ routes = ApiBlueprint(__name__, tag="categories")
 @routes.route("/categories", response=CategoryList)
 def list_categories(ctx: RequestContext):
     """The default tree plus the caller's and their families' categories."""
-    return cached(
+    return read_through(
         "categories",
         user_id=ctx.user_id,
         params={},
@@ -31,7 +31,7 @@ def create_category(ctx: RequestContext, body: CategoryCreate):
 @routes.route("/categories/{category_id}", response=CategoryOut, errors_=(404,))
 def get_category(ctx: RequestContext, category_id: UUID):
     """One category."""
-    return cached(
+    return read_through(
         "category",
         user_id=ctx.user_id,
         params={"id": str(category_id)},

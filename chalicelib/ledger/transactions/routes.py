@@ -5,7 +5,7 @@ from uuid import UUID
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
-from chalicelib.ledger.response_cache import cached
+from chalicelib.core.caching import read_through
 from chalicelib.ledger.transactions import listing, receipts, service
 from chalicelib.ledger.transactions.models import (
     ReceiptDownload,
@@ -32,7 +32,7 @@ def create_transaction(ctx: RequestContext, body: TransactionCreate):
 @routes.route("/transactions", query=TransactionQuery, response=TransactionList, errors_=(404,))
 def list_transactions(ctx: RequestContext, query: TransactionQuery):
     """Transactions the caller can see, newest first."""
-    return cached(
+    return read_through(
         "transactions",
         user_id=ctx.user_id,
         params=query.model_dump(mode="json", by_alias=True),
@@ -43,7 +43,7 @@ def list_transactions(ctx: RequestContext, query: TransactionQuery):
 @routes.route("/transactions/{transaction_id}", response=TransactionOut, errors_=(404,))
 def get_transaction(ctx: RequestContext, transaction_id: UUID):
     """One transaction."""
-    return cached(
+    return read_through(
         "transaction",
         user_id=ctx.user_id,
         params={"id": str(transaction_id)},
