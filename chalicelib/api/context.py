@@ -1,7 +1,6 @@
 """What a view knows about the request it serves."""
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 
@@ -20,7 +19,6 @@ class RequestContext:
     user_agent: str | None
     headers: dict[str, str]
     principal: Principal | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def user_id(self) -> UUID:

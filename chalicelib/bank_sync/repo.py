@@ -177,16 +177,6 @@ def finish_sync_log(
     ).fetchone()
 
 
-def latest_sync_logs(conn: psycopg.Connection, *, account_ids: list[UUID], limit: int = 20) -> list[dict[str, Any]]:
-    return conn.execute(
-        """SELECT id, account_id, status, transactions_added, transactions_updated, transactions_deleted,
-                  started_at, completed_at, error_message, errors, metadata
-             FROM data_sync_logs WHERE sync_type = 'plaid' AND account_id = ANY(%s)
-            ORDER BY created_at DESC, id DESC LIMIT %s""",
-        (account_ids, limit),
-    ).fetchall()
-
-
 def claim_event(conn: psycopg.Connection, *, event_key: str, handler: str) -> bool:
     """First sight of this event (unique key); False when it was seen before."""
     row = conn.execute(

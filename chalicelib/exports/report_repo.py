@@ -135,10 +135,6 @@ def stream_transactions(conn: psycopg.Connection, scope: ExportScope, *, batch: 
         yield from cursor
 
 
-def count_transactions(conn: psycopg.Connection, scope: ExportScope) -> int:
-    return conn.execute(sql.SQL("SELECT count(*) AS n FROM {src} s").format(src=source(scope))).fetchone()["n"]
-
-
 @dataclass(frozen=True)
 class SpendingCell:
     """Totals of one (category, month): the building block of every report total."""

@@ -21,7 +21,6 @@ from chalicelib.exports.columns import HEADER
 from chalicelib.exports.totals import ReportTotals
 
 MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
 # Excel refuses longer cells.
 MAX_CELL_CHARS = 32767
 TRANSACTION_WIDTHS = (11, 11, 20, 32, 40, 24, 13, 9, 10, 20, 30, 20)

@@ -181,10 +181,6 @@ def collect_after_commit(name: str, item: Any, flush: Callable[[list[Any]], None
     uow.after_commit.append(lambda: batch[1].append(item))
 
 
-def in_transaction() -> bool:
-    return _current.get() is not None
-
-
 def ping() -> bool:
     try:
         with pool().connection(timeout=2) as conn:

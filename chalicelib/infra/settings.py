@@ -183,10 +183,6 @@ class Settings(BaseSettings):
         return frozenset(p.strip() for p in self.import_operator_principals.split(",") if p.strip())
 
     @property
-    def elasticsearch_configured(self) -> bool:
-        return bool(self.elasticsearch_url)
-
-    @property
     def bank_sync_configured(self) -> bool:
         return bool(self.plaid_client_id and self.plaid_secret and self.plaid_secret.get_secret_value())
 

@@ -33,9 +33,3 @@ def bank_sync_finished(
     who may read the account receives the resource, nobody else."""
     audience = readers_of(conn, owner_id=owner_id, family_id=family_id)
     publisher.publish(user_ids=audience, topic="bank_sync", type="bank_sync.updated", data=resource)
-
-
-def dashboards_changed(user_ids: Any) -> None:
-    """Listener of cache invalidation: whoever's cached dashboard a write invalidates
-    gets dashboard.updated with their own figures."""
-    publisher.dashboard_changed(user_ids)

@@ -60,10 +60,6 @@ def covering_partition(conn: psycopg.Connection, parent: str, month: date) -> Pa
     return next((p for p in partitions_of(conn, parent) if p.start <= month < p.end), None)
 
 
-def table_exists(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (name,)).fetchone()["found"]
-
-
 def columns(conn: psycopg.Connection, table: str) -> sql.Composed:
     """The table's stored columns by name: moves never depend on column order."""
     names = [

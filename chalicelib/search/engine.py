@@ -1,7 +1,7 @@
 """The search adapter: one contract, two engines. ELASTICSEARCH_URL set → Elasticsearch;
 unset → PostgreSQL. What both engines take and give back lives here."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -49,15 +49,12 @@ class SearchPage:
     facets: dict[str, list[dict[str, Any]]]
     next_after: list[Any] | None
     engine: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Engine(Protocol):
     name: str
 
     def search_transactions(self, request: SearchRequest) -> SearchPage: ...
-
-    def ping(self) -> str: ...
 
 
 def empty_page(engine: str) -> SearchPage:

@@ -77,9 +77,6 @@ class ElasticsearchEngine:
     def client(self) -> Any:
         return self._client or es_client.client()
 
-    def ping(self) -> str:
-        return es_client.ping()
-
     def search_transactions(self, request: SearchRequest) -> SearchPage:
         words = query_words(request.q)
         if not words:

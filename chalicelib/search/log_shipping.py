@@ -77,11 +77,6 @@ class LogShipper(logging.Handler):
             except Exception:
                 self.failed_batches += 1  # logging about a logging failure would loop
 
-    def drain(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not self._queue.empty() and time.monotonic() < deadline:
-            time.sleep(0.01)
-
 
 def _send_to_logs_index(lines: list[dict[str, Any]]) -> None:
     from chalicelib.search import es_client

@@ -148,9 +148,6 @@ SELECT
 class PostgresEngine:
     name = "postgres"
 
-    def ping(self) -> str:
-        return "not_configured"
-
     def search_transactions(self, request: SearchRequest) -> SearchPage:
         with db.transaction() as conn:
             return search_transactions(conn, request)

@@ -1,6 +1,7 @@
 """db.after_commit / db.collect_after_commit: work that must follow a commit (cache
 invalidation, live pushes) runs once the unit of work commits, never for rolled-back work."""
 
+import psycopg
 import pytest
 
 from chalicelib.infra import db
@@ -10,7 +11,7 @@ def test_a_batch_is_flushed_once_after_the_commit_with_the_items_of_surviving_bl
     flushed, seen_in_transaction = [], []
 
     def flush(items):
-        flushed.append((list(items), db.in_transaction()))
+        flushed.append((list(items), conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS))
 
     with db.transaction() as conn:
         db.collect_after_commit("test", "outer", flush)

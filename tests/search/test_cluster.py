@@ -114,8 +114,7 @@ def test_log_lines_reach_the_logs_index(cluster):
             raise ValueError("bad row")
         except ValueError:
             logger.exception("import failed")
-        shipper.drain()
-        deadline_checks = 50
+        deadline_checks = 100
         while deadline_checks and _count_logs() < 2:
             threading.Event().wait(0.1)
             deadline_checks -= 1
