@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.core.dates import add_months, on_day
+from chalicelib.core.dates import add_months, on_day, shift_month
 
 MIN_OCCURRENCES = 3
 AMOUNT_TOLERANCE = Decimal("0.10")
@@ -81,15 +81,13 @@ def next_due(last: date, day_of_month: int) -> date:
     """One calendar month after `last`, moved to the nearest date on the usual day: a bill
     due on the 1st that was paid early on Mar 29 is next due May 1, not Apr 1."""
     target = add_months(last, 1)
-    first = target.replace(day=1)
-    candidates = [on_day(add_months(first, k), day_of_month) for k in (-1, 0, 1)]
+    candidates = [on_day(shift_month(target, k), day_of_month) for k in (-1, 0, 1)]
     return min(candidates, key=lambda d: (abs((d - target).days), d))
 
 
 def days_off(day: date, day_of_month: int) -> int:
     """How far `day` is from the nearest date that falls on `day_of_month` (clamped)."""
-    first = day.replace(day=1)
-    return min(abs((day - on_day(add_months(first, k), day_of_month)).days) for k in (-1, 0, 1))
+    return min(abs((day - on_day(shift_month(day, k), day_of_month)).days) for k in (-1, 0, 1))
 
 
 def median_amount(amounts: list[Decimal]) -> Decimal:
