@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 MatchType = Literal["contains", "equals", "starts_with", "regex"]
 RuleField = Literal["description", "merchant", "any"]
@@ -60,7 +60,5 @@ class RulePage(BaseModel):
     next_cursor: str | None
 
 
-class RuleListQuery(RequestModel):
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: Cursor | None = None
+class RuleListQuery(PageQuery):
     family_id: UUID | None = None

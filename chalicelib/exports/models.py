@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 ExportFormat = Literal["csv", "xlsx", "pdf"]
 ExportStatus = Literal["pending", "in_progress", "completed", "failed"]
@@ -59,6 +59,5 @@ class ExportPage(ResponseModel):
     next_cursor: str | None
 
 
-class ExportListQuery(RequestModel):
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: Cursor | None = None
+class ExportListQuery(PageQuery):
+    """`?limit=&cursor=` of GET /exports."""

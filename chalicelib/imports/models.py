@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
+from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 ImportFormat = Literal["csv", "ofx", "qfx", "qif"]
 # Statement files, and the runs of bank sync that data_sync_logs records beside them.
@@ -164,9 +164,7 @@ class ImportPage(BaseModel):
     next_cursor: str | None
 
 
-class ImportListQuery(RequestModel):
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: Cursor | None = None
+class ImportListQuery(PageQuery):
     account_id: UUID | None = None
     status: ImportStatus | None = None
     sync_type: SyncType = Field(default="csv_import", description="plaid: the runs of bank sync (API.md)")
