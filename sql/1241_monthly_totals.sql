@@ -124,3 +124,4 @@ CREATE TRIGGER transactions_monthly_totals_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION transaction_monthly_totals_on_truncate();
 
 SELECT transaction_monthly_totals_rebuild();
+ANALYZE transaction_monthly_totals;
