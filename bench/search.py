@@ -134,6 +134,30 @@ SELECT
 """
 
 
+def before_issue_17_typo_candidates(conn, words: list[str]) -> dict[str, list[str]]:
+    """pg_engine.typo_candidates as it was: one fixed trigram threshold (0.2) for every word."""
+    from chalicelib.search.text import TYPO_MIN_LENGTH
+
+    long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
+    if not long_words:
+        return {}
+    conn.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true)")
+    rows = conn.execute(
+        """SELECT q.w, d.word
+             FROM unnest(%s::text[]) AS q(w)
+             JOIN LATERAL (SELECT word FROM search_dictionary
+                            WHERE word %% q.w AND word <> q.w
+                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
+                              AND levenshtein(word, q.w) <= 1) d ON TRUE
+            ORDER BY q.w, d.word""",
+        (long_words,),
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["w"], []).append(r["word"])
+    return found
+
+
 def _p50_p99(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[min(len(samples) - 1, round(0.99 * len(samples)) - 1)]
@@ -179,15 +203,15 @@ def measure_before_after(runs: int) -> list[tuple]:
 
     with db.transaction() as conn:
         user = conn.execute("SELECT id FROM users").fetchone()["id"]
-    current = pg_engine.build_search
-    old = functools.partial(current, template=BEFORE_ISSUE_17_SEARCH)
+    current = (pg_engine.build_search, pg_engine.typo_candidates)
+    old = (functools.partial(current[0], template=BEFORE_ISSUE_17_SEARCH), before_issue_17_typo_candidates)
 
-    def with_statement(build, query):
-        pg_engine.build_search = build
+    def with_statement(code, query):
+        pg_engine.build_search, pg_engine.typo_candidates = code
         try:
             return search_service.search_transactions(user_id=user, query=query)
         finally:
-            pg_engine.build_search = current
+            pg_engine.build_search, pg_engine.typo_candidates = current
 
     results = []
     for label, q in SHAPES:
