@@ -70,6 +70,9 @@ def main() -> int:
             c.execute("VACUUM ANALYZE")
         samples: dict[bool, list[float]] = {True: [], False: []}
         with psycopg.connect(DB_URL, row_factory=dict_row) as conn:
+            # The trigger function's own time, whatever the other triggers and the load do.
+            conn.execute("SET track_functions = 'pl'")
+            conn.commit()
             print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
             for i in range(args.rounds):
                 for enabled in (True, False) if i % 2 == 0 else (False, True):
@@ -79,6 +82,18 @@ def main() -> int:
                     conn.rollback()
                     print(f"  round {i + 1}, trigger {'on' if enabled else 'off'}: {samples[enabled][-1]:.2f}s")
             print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            conn.execute("SELECT pg_stat_force_next_flush()")
+            conn.commit()
+        time.sleep(1.5)
+        with psycopg.connect(DB_URL, row_factory=dict_row) as conn:
+            own = conn.execute(
+                """SELECT calls, total_time FROM pg_stat_user_functions
+                    WHERE funcname = 'transaction_monthly_totals_on_insert'"""
+            ).fetchone()
+        if own and own["calls"]:
+            print(
+                f"the trigger function itself: {own['total_time'] / own['calls']:.0f} ms a call ({own['calls']} calls)"
+            )
         on, off = statistics.median(samples[True]), statistics.median(samples[False])
         print(
             f"\n{args.rows:,} rows into an account holding {args.rows:,}: trigger on {on:.2f}s "
