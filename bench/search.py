@@ -4,6 +4,7 @@ and with --cluster on the Elasticsearch engine too (reindex time, search-sync ra
     .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep] [--cluster URL --flavour opensearch]
     .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> [--prepare-threshold 5]
     .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> --before-after [--runs 40]
+    .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> --explain
 
 Creates its own database (fiscaflow_bench_search_<pid>), migrates it, generates the
 rows set-based (merchants skewed like real spending, ~30 % of descriptions carrying a
@@ -239,6 +240,44 @@ def measure_before_after(runs: int) -> list[tuple]:
     return results
 
 
+def explain_before_after() -> list[tuple]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each search statement before issue 17 and now:
+    (label, which, planning ms, execution ms, shared hit, shared read, temp read)."""
+    import json
+
+    from chalicelib.families.access import load_access
+    from chalicelib.infra import db
+    from chalicelib.search import pg_engine
+    from chalicelib.search.engine import Filters, SearchRequest
+
+    rows = []
+    for label, q in SHAPES:
+        for which, template, typo in (
+            ("before", BEFORE_ISSUE_17_SEARCH, before_issue_17_typo_candidates),
+            ("after", None, pg_engine.typo_candidates),
+        ):
+            with db.transaction() as conn:
+                access = load_access(conn, conn.execute("SELECT id FROM users").fetchone()["id"])
+                request = SearchRequest(access=access, q=q, filters=Filters(), limit=50, after=None)
+                current = pg_engine.typo_candidates
+                pg_engine.typo_candidates = typo
+                try:
+                    kwargs = {"template": template} if template else {}
+                    _, statement, params = pg_engine.build_search(conn, request, **kwargs)
+                finally:
+                    pg_engine.typo_candidates = current
+                plan = conn.execute(
+                    psycopg.sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + statement, params
+                ).fetchone()
+                top = (json.loads(plan["QUERY PLAN"]) if isinstance(plan["QUERY PLAN"], str) else plan["QUERY PLAN"])[0]
+                node = top["Plan"]
+                rows.append(
+                    (label, which, top["Planning Time"], top["Execution Time"],
+                     node["Shared Hit Blocks"], node["Shared Read Blocks"], node["Temp Read Blocks"])
+                )  # fmt: skip
+    return rows
+
+
 def timed(fn, runs: int) -> tuple[float, float]:
     fn()  # warm
     samples = []
@@ -418,6 +457,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) each search, before/after")
     parser.add_argument(
         "--before-after", action="store_true", help="the code before issue 17 and now, alternating (see above)"
     )
@@ -442,6 +482,13 @@ def main() -> int:
             started = time.monotonic()
             generate(args.rows)
             print(f"  generated in {time.monotonic() - started:.0f}s", flush=True)
+        if args.explain:
+            print(f"load average: {load_average()}")
+            print("\n| query | code | planning ms | execution ms | shared hit | shared read | temp read |")
+            print("|---|---|---:|---:|---:|---:|---:|")
+            for label, which, plan_ms, exec_ms, hit, read, temp in explain_before_after():
+                print(f"| {label} | {which} | {plan_ms:.1f} | {exec_ms:.1f} | {hit:,} | {read:,} | {temp:,} |")
+            return 0
         if args.before_after:
             print(f"load average before: {load_average()}", flush=True)
             rows = measure_before_after(args.runs)
