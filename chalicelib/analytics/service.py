@@ -9,6 +9,7 @@ everyone who can see it, so the next call recomputes."""
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from chalicelib.analytics.models import (
     SpendingQuery,
     SpendingResult,
 )
+from chalicelib.families.access import Access
 from chalicelib.infra import cache, db, invalidation
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -145,7 +147,9 @@ def net_worth(*, user_id: UUID, query: NetWorthQuery) -> dict:
         return _cached(user_id, "net-worth", params, compute)
 
 
-def _first_pass(access, group_by: str, from_, to, query, where, params) -> dict[str, Any]:
+def _first_pass(
+    access: Access, group_by: str, from_: date, to: date, query: SpendingQuery | CashflowQuery, where, params: dict
+) -> dict[str, Any]:
     """repo's where/params, with the monthly roll-up's first pass when it can answer."""
     if get_settings().analytics_monthly_totals:
         totals = totals_repo.base(
