@@ -12,6 +12,9 @@
 -- chalicelib/retention/archive.py drops the archived months' rows in the same unit
 -- (transaction_monthly_totals_forget). A restore loads this table as it was dumped.
 --
+-- amount is NUMERIC(20, 2): sums of NUMERIC(15, 2) keep two decimals and have room for
+-- 100,000 rows at the column's largest value in one month and category.
+--
 -- Rows are upserted in key order so two statements adding to the same rows cannot
 -- deadlock; they touch rows of the accounts whose balances they already lock.
 
@@ -22,7 +25,7 @@ CREATE TABLE transaction_monthly_totals (
     category_id UUID,
     month DATE NOT NULL,
     inflow BOOLEAN NOT NULL,
-    amount NUMERIC NOT NULL,
+    amount NUMERIC(20, 2) NOT NULL,
     n BIGINT NOT NULL,
     CONSTRAINT transaction_monthly_totals_key
         UNIQUE NULLS NOT DISTINCT (user_id, family_id, month, account_id, category_id, inflow)
