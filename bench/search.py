@@ -3,13 +3,20 @@ and with --cluster on the Elasticsearch engine too (reindex time, search-sync ra
 
     .venv/bin/python bench/search.py [--rows 1000000] [--runs 60] [--keep] [--cluster URL --flavour opensearch]
     .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> [--prepare-threshold 5]
+    .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> --before-after [--runs 40]
+    .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> --explain
 
 Creates its own database (fiscaflow_bench_search_<pid>), migrates it, generates the
 rows set-based (merchants skewed like real spending, ~30 % of descriptions carrying a
 unique reference number so the typo dictionary is large), then times each query
 through the service layer (what the route calls; Redis off, so analytics is never a
 cache hit) beside the bare SQL of the same statement, in the same run. Drops the
-database at the end unless --keep.
+database at the end unless --keep. --reuse applies pending migrations first.
+
+--before-after (issue 17): each query through the service as the code was before issue 17
+(search: the statement below, one pass over the matches per facet; analytics: the scan of
+`transactions`, ANALYTICS_MONTHLY_TOTALS=false) and as it is now, the two alternating run
+by run on the same data and connection pool, so load swings hit both alike.
 """
 
 import argparse
@@ -104,6 +111,173 @@ def generate(rows: int) -> None:
         print(f"  dictionary: {words:,} words", flush=True)
 
 
+BEFORE_ISSUE_17_SEARCH = """
+WITH hits AS MATERIALIZED (
+    SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
+      FROM transactions t
+     WHERE {where}
+)
+SELECT
+    (SELECT count(*) FROM hits) AS total,
+    (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
+       FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY 1
+              ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
+       LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
+    (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
+       FROM (SELECT merchant, count(*) AS n FROM hits WHERE merchant IS NOT NULL GROUP BY 1
+              ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
+    (SELECT COALESCE(json_agg(json_build_object('value', f.month, 'count', f.n)), '[]')
+       FROM (SELECT to_char(transaction_date, 'YYYY-MM') AS month, count(*) AS n FROM hits GROUP BY 1) f) AS month,
+    (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
+                                                'created_at', p.created_at, 'score', p.score)), '[]')
+       FROM (SELECT * FROM hits WHERE {after}
+              ORDER BY score DESC, transaction_date DESC, created_at DESC, id DESC LIMIT {limit}) p) AS page
+"""
+
+
+def before_issue_17_typo_candidates(conn, words: list[str]) -> dict[str, list[str]]:
+    """pg_engine.typo_candidates as it was: one fixed trigram threshold (0.2) for every word."""
+    from chalicelib.search.text import TYPO_MIN_LENGTH
+
+    long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
+    if not long_words:
+        return {}
+    conn.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true)")
+    rows = conn.execute(
+        """SELECT q.w, d.word
+             FROM unnest(%s::text[]) AS q(w)
+             JOIN LATERAL (SELECT word FROM search_dictionary
+                            WHERE word %% q.w AND word <> q.w
+                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
+                              AND levenshtein(word, q.w) <= 1) d ON TRUE
+            ORDER BY q.w, d.word""",
+        (long_words,),
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["w"], []).append(r["word"])
+    return found
+
+
+def _p50_p99(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.99 * len(samples)) - 1)]
+
+
+def timed_pair(before, after, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both warmed, then alternated run by run: (p50, p99) of each."""
+    before(), after()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs):
+        for which, fn in ((0, before), (1, after)) if i % 2 == 0 else ((1, after), (0, before)):
+            started = time.perf_counter()
+            fn()
+            samples[which].append((time.perf_counter() - started) * 1000)
+    return _p50_p99(samples[0]), _p50_p99(samples[1])
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+SHAPES = (
+    ("common word (tesco)", "tesco"),
+    ("frequent word (coffee)", "coffee"),
+    ("prefix (star)", "star"),
+    ("typo (amazom)", "amazom"),
+    ("two words + facets (coffee starbucks)", "coffee starbucks"),
+    ("rare word (ref4242)", "ref4242"),
+)
+
+
+def measure_before_after(runs: int) -> list[tuple]:
+    """(label, rows matched, before p50/p99, after p50/p99) per query, alternating."""
+    import functools
+
+    from chalicelib.analytics import service as analytics_service
+    from chalicelib.analytics.models import SpendingQuery
+    from chalicelib.infra import db
+    from chalicelib.infra.settings import get_settings
+    from chalicelib.search import pg_engine
+    from chalicelib.search import service as search_service
+    from chalicelib.search.models import TransactionSearchQuery
+
+    with db.transaction() as conn:
+        user = conn.execute("SELECT id FROM users").fetchone()["id"]
+    current = (pg_engine.build_search, pg_engine.typo_candidates)
+    old = (functools.partial(current[0], template=BEFORE_ISSUE_17_SEARCH), before_issue_17_typo_candidates)
+
+    def with_statement(code, query):
+        pg_engine.build_search, pg_engine.typo_candidates = code
+        try:
+            return search_service.search_transactions(user_id=user, query=query)
+        finally:
+            pg_engine.build_search, pg_engine.typo_candidates = current
+
+    results = []
+    for label, q in SHAPES:
+        query = TransactionSearchQuery(q=q, limit=50)
+        answers = [with_statement(b, query).model_dump(mode="json") for b in (old, current)]
+        assert answers[0] == answers[1], f"{q}: the two statements disagree"
+        before, after = timed_pair(
+            lambda query=query: with_statement(old, query), lambda query=query: with_statement(current, query), runs
+        )
+        results.append((label, answers[1]["total"], before, after))
+        print(f"  {label}: done (load {load_average()})", flush=True)
+
+    spending = SpendingQuery(group_by="top_category")
+
+    def spending_with(totals: bool):
+        os.environ["ANALYTICS_MONTHLY_TOTALS"] = "true" if totals else "false"
+        get_settings.cache_clear()
+        return analytics_service.spending(user_id=user, query=spending)
+
+    answers = [spending_with(False), spending_with(True)]
+    assert answers[0] == answers[1], "analytics: the roll-up and the scan disagree"
+    before, after = timed_pair(lambda: spending_with(False), lambda: spending_with(True), runs)
+    label = "/analytics/spending?group_by=top_category, 12 months"
+    results.append((label, sum(i["count"] for i in answers[1]["items"]), before, after))
+    return results
+
+
+def explain_before_after() -> list[tuple]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each search statement before issue 17 and now:
+    (label, which, planning ms, execution ms, shared hit, shared read, temp read)."""
+    import json
+
+    from chalicelib.families.access import load_access
+    from chalicelib.infra import db
+    from chalicelib.search import pg_engine
+    from chalicelib.search.engine import Filters, SearchRequest
+
+    rows = []
+    for label, q in SHAPES:
+        for which, template, typo in (
+            ("before", BEFORE_ISSUE_17_SEARCH, before_issue_17_typo_candidates),
+            ("after", None, pg_engine.typo_candidates),
+        ):
+            with db.transaction() as conn:
+                access = load_access(conn, conn.execute("SELECT id FROM users").fetchone()["id"])
+                request = SearchRequest(access=access, q=q, filters=Filters(), limit=50, after=None)
+                current = pg_engine.typo_candidates
+                pg_engine.typo_candidates = typo
+                try:
+                    kwargs = {"template": template} if template else {}
+                    _, statement, params = pg_engine.build_search(conn, request, **kwargs)
+                finally:
+                    pg_engine.typo_candidates = current
+                plan = conn.execute(
+                    psycopg.sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + statement, params
+                ).fetchone()
+                top = (json.loads(plan["QUERY PLAN"]) if isinstance(plan["QUERY PLAN"], str) else plan["QUERY PLAN"])[0]
+                node = top["Plan"]
+                rows.append(
+                    (label, which, top["Planning Time"], top["Execution Time"],
+                     node["Shared Hit Blocks"], node["Shared Read Blocks"], node["Temp Read Blocks"])
+                )  # fmt: skip
+    return rows
+
+
 def timed(fn, runs: int) -> tuple[float, float]:
     fn()  # warm
     samples = []
@@ -130,13 +304,7 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
         user = conn.execute("SELECT id FROM users").fetchone()["id"]
         access = load_access(conn, user)
     results = []
-    for label, q in (
-        ("common word (tesco)", "tesco"),
-        ("frequent word (coffee)", "coffee"),
-        ("prefix (star)", "star"),
-        ("typo (amazom)", "amazom"),
-        ("two words + facets (coffee starbucks)", "coffee starbucks"),
-    ):
+    for label, q in SHAPES:
         query = TransactionSearchQuery(q=q, limit=50)
         total = search_service.search_transactions(user_id=user, query=query).total
 
@@ -289,6 +457,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) each search, before/after")
+    parser.add_argument(
+        "--before-after", action="store_true", help="the code before issue 17 and now, alternating (see above)"
+    )
     parser.add_argument("--cluster", metavar="URL", help="also time the Elasticsearch engine on this cluster")
     parser.add_argument(
         "--flavour", default="elasticsearch", help="SEARCH_FLAVOUR of --cluster (opensearch: the local node)"
@@ -298,6 +470,11 @@ def main() -> int:
     name = args.reuse or DB_NAME
     if args.reuse:
         os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
+        from chalicelib.infra.migrations import migrate
+
+        started = time.monotonic()
+        applied = migrate(os.environ["DATABASE_URL"])
+        print(f"migrations applied: {applied or 'none'} ({time.monotonic() - started:.1f}s)", flush=True)
     prepare_after(args.prepare_threshold)
     try:
         if not args.reuse:
@@ -305,6 +482,21 @@ def main() -> int:
             started = time.monotonic()
             generate(args.rows)
             print(f"  generated in {time.monotonic() - started:.0f}s", flush=True)
+        if args.explain:
+            print(f"load average: {load_average()}")
+            print("\n| query | code | planning ms | execution ms | shared hit | shared read | temp read |")
+            print("|---|---|---:|---:|---:|---:|---:|")
+            for label, which, plan_ms, exec_ms, hit, read, temp in explain_before_after():
+                print(f"| {label} | {which} | {plan_ms:.1f} | {exec_ms:.1f} | {hit:,} | {read:,} | {temp:,} |")
+            return 0
+        if args.before_after:
+            print(f"load average before: {load_average()}", flush=True)
+            rows = measure_before_after(args.runs)
+            print(f"load average after: {load_average()}")
+            print("\n| query | rows matched | before p50 / p99 ms | after p50 / p99 ms |\n|---|---:|---:|---:|")
+            for label, total, (s50, s99), (b50, b99) in rows:
+                print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)
+            return 0
         print("\n| query | rows matched | service p50 / p99 ms | bare SQL p50 / p99 ms |\n|---|---:|---:|---:|")
         for label, total, (s50, s99), (b50, b99) in measure(args.runs):
             print(f"| {label} | {total:,} | {s50:.1f} / {s99:.1f} | {b50:.1f} / {b99:.1f} |", flush=True)

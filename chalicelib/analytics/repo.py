@@ -28,13 +28,17 @@ _BASE_KEY = {
     "week_period": sql.SQL("date_trunc('week', t.transaction_date)::date::text"),
 }
 
-_CLASSIFIED = """
-WITH RECURSIVE base AS (
+# The first pass: (category_id, key, inflow, amount, n) of the scoped rows. totals_repo
+# gives the same rows from the monthly roll-up; everything after it is shared.
+_BASE = """
     SELECT t.category_id, {key} AS key, t.amount > 0 AS inflow, sum(t.amount) AS amount, count(*) AS n
       FROM transactions t
      WHERE {where}
      GROUP BY 1, 2, 3
-),
+"""
+
+_CLASSIFIED = """
+WITH RECURSIVE base AS ({base}),
 up AS (
     SELECT c.id AS start, c.id, c.parent_id, 0 AS depth
       FROM categories c WHERE c.id IN (SELECT category_id FROM base)
@@ -78,10 +82,21 @@ def scope_conditions(
 HIDDEN_CATEGORY_LABEL = "Private category"
 
 
+def _base(group_by: str, where: sql.Composable, base: sql.Composable | None) -> sql.Composable:
+    return base if base is not None else sql.SQL(_BASE).format(key=_BASE_KEY[group_by], where=where)
+
+
 def spending(
-    conn: psycopg.Connection, access: Access, *, group_by: str, where: sql.Composable, params: dict
+    conn: psycopg.Connection,
+    access: Access,
+    *,
+    group_by: str,
+    where: sql.Composable,
+    params: dict,
+    base: sql.Composable | None = None,
 ) -> list[dict]:
-    """[{key, label, amount, count}] of spending per group (unordered)."""
+    """[{key, label, amount, count}] of spending per group (unordered); `base`, when given,
+    replaces the first pass over `transactions` (totals_repo.base)."""
     if group_by in ("category", "top_category"):
         group_col = sql.SQL("c.category_id") if group_by == "category" else sql.SQL("c.root_id")
         final = sql.SQL(
@@ -103,13 +118,20 @@ def spending(
             """SELECT c.key, {label} AS label, -sum(c.amount) AS amount, sum(c.n)::int AS count
                  FROM classified c WHERE NOT c.is_income GROUP BY c.key"""
         ).format(label=label)
-    query = sql.SQL(_CLASSIFIED).format(key=_BASE_KEY[group_by], where=where) + final
+    query = sql.SQL(_CLASSIFIED).format(base=_base(group_by, where, base)) + final
     return conn.execute(query, params).fetchall()
 
 
-def cashflow(conn: psycopg.Connection, *, interval: str, where: sql.Composable, params: dict) -> list[dict]:
+def cashflow(
+    conn: psycopg.Connection,
+    *,
+    interval: str,
+    where: sql.Composable,
+    params: dict,
+    base: sql.Composable | None = None,
+) -> list[dict]:
     """[{period_start, income, spending}] per period, Transfers excluded."""
-    query = sql.SQL(_CLASSIFIED).format(key=_BASE_KEY[f"{interval}_period"], where=where) + sql.SQL(
+    query = sql.SQL(_CLASSIFIED).format(base=_base(f"{interval}_period", where, base)) + sql.SQL(
         """SELECT c.key::date AS period_start,
                   COALESCE(sum(c.amount) FILTER (WHERE c.is_income), 0) AS income,
                   COALESCE(-sum(c.amount) FILTER (WHERE NOT c.is_income), 0) AS spending

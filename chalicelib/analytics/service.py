@@ -7,11 +7,12 @@ response cache (core/caching.py, area `analytics`): a write bumps the generation
 everyone who can see it, so the next call recomputes."""
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from chalicelib.analytics import periods, repo
+from chalicelib.analytics import periods, repo, totals_repo
 from chalicelib.analytics.models import (
     CashflowQuery,
     CashflowResult,
@@ -21,6 +22,7 @@ from chalicelib.analytics.models import (
     SpendingResult,
 )
 from chalicelib.core import caching, dates
+from chalicelib.families.access import Access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -78,10 +80,8 @@ def spending(*, user_id: UUID, query: SpendingQuery) -> dict:
             )
             rows, engine = _es_or_none(lambda: _es().spending(conn, access, query.group_by, from_, to, query)), "es"
             if rows is None:
-                rows, engine = (
-                    repo.spending(conn, access, group_by=query.group_by, where=where, params=params),
-                    "postgres",
-                )
+                first_pass = _first_pass(access, query.group_by, from_, to, query, where, params)
+                rows, engine = repo.spending(conn, access, group_by=query.group_by, **first_pass), "postgres"
             if query.group_by == "month":
                 rows.sort(key=lambda r: r["key"])
             else:
@@ -106,7 +106,8 @@ def cashflow(*, user_id: UUID, query: CashflowQuery) -> dict:
             )
             rows, engine = _es_or_none(lambda: _es().cashflow(conn, access, query.interval, from_, to, query)), "es"
             if rows is None:
-                rows, engine = repo.cashflow(conn, interval=query.interval, where=where, params=params), "postgres"
+                first_pass = _first_pass(access, f"{query.interval}_period", from_, to, query, where, params)
+                rows, engine = repo.cashflow(conn, interval=query.interval, **first_pass), "postgres"
             items = []
             for r in sorted(rows, key=lambda r: r["period_start"]):
                 # Refunds can outweigh outflows in a period; expenses are never negative.
@@ -146,6 +147,19 @@ def net_worth(*, user_id: UUID, query: NetWorthQuery) -> dict:
 
         params = {"from": from_, "to": to, "interval": query.interval, **_filters(query)}
         return _cached(user_id, "net-worth", params, compute)
+
+
+def _first_pass(
+    access: Access, group_by: str, from_: date, to: date, query: SpendingQuery | CashflowQuery, where, params: dict
+) -> dict[str, Any]:
+    """repo's where/params, with the monthly roll-up's first pass when it can answer."""
+    if get_settings().analytics_monthly_totals:
+        totals = totals_repo.base(
+            access, group_by=group_by, from_=from_, to=to, account_id=query.account_id, family_id=query.family_id
+        )
+        if totals is not None:
+            return {"where": where, "params": totals[1], "base": totals[0]}
+    return {"where": where, "params": params}
 
 
 def _filters(query) -> dict[str, Any]:

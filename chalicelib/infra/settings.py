@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # A Plaid-Verification token older than this is refused (Plaid: 5 minutes).
     plaid_webhook_max_age_seconds: int = Field(default=300, ge=1)
 
+    # Analytics over whole months from the monthly roll-up (sql/1241) instead of a scan of
+    # `transactions`; off: every answer scans, as before issue 17 (the bench compares both).
+    analytics_monthly_totals: bool = True
+
     # Live updates (issue 20). Where the API Gateway management API answers for the
     # functions that push (https://{api_id}.execute-api.{region}.amazonaws.com/{stage} in
     # AWS; the local gateway's management port under `make run`); unset: nothing is pushed.

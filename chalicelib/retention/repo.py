@@ -195,3 +195,8 @@ def drop_unattached_indexes(conn: psycopg.Connection, table: str) -> int:
     for name in names:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
     return len(names)
+
+
+def forget_monthly_totals(conn: psycopg.Connection, *, start: date, end: date) -> None:
+    """The analytics roll-up (sql/1241) without the months [start, end), which left `transactions`."""
+    conn.execute("SELECT transaction_monthly_totals_forget(%s, %s)", (start, end))

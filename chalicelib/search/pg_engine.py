@@ -27,9 +27,6 @@ from chalicelib.search.engine import (
 from chalicelib.search.text import TOKEN as _TOKEN
 from chalicelib.search.text import TYPO_MIN_LENGTH, fold, highlight, plan
 
-# Below the lowest trigram similarity of a one-edit variant of a 5-letter word (1/3),
-# so the trigram index never drops a true candidate; levenshtein() then decides.
-_TRIGRAM_THRESHOLD = "0.2"
 SCORE_EXACT, SCORE_PREFIX, SCORE_TYPO = 3, 2, 1
 
 
@@ -44,7 +41,18 @@ def typo_candidates(conn: psycopg.Connection, words: list[str]) -> dict[str, lis
     long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
     if not long_words:
         return {}
-    conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (_TRIGRAM_THRESHOLD,))
+    # The trigram threshold just below the lowest similarity a one-edit variant of any of
+    # the words can have, so the index never drops a true candidate (levenshtein() then
+    # decides): an edit removes at most three of a word's k distinct trigrams and adds at
+    # most three, so similarity >= (k-3)/(k+3), 1/3 for most 5-letter words and more for
+    # longer ones. The fixed 0.2 used before read ~every "refNNNNNN" of a 300k-word
+    # dictionary for `ref4242` (1 s; 0.45 here: ~40 ms).
+    conn.execute(
+        """SELECT set_config('pg_trgm.similarity_threshold',
+                             greatest(0, min((k - 3)::float8 / (k + 3)) - 0.01)::text, true)
+             FROM (SELECT cardinality(show_trgm(w)) AS k FROM unnest(%s::text[]) AS w) s""",
+        (long_words,),
+    )
     rows = conn.execute(
         """SELECT q.w, d.word
              FROM unnest(%s::text[]) AS q(w)
@@ -121,23 +129,32 @@ def filter_conditions(request: SearchRequest, alias: str = "t") -> tuple[list[sq
     return conds, params
 
 
+# The same answer in one pass over the matches for all three facets and the total
+# (GROUPING SETS, hashed), months grouped by date_trunc and named after grouping (to_char
+# on every match cost more than the month facet itself). What is left is reading the
+# matches from the heap: BENCHMARKS.md, "Search and analytics on PostgreSQL".
 _SEARCH = """
 WITH hits AS MATERIALIZED (
     SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
       FROM transactions t
      WHERE {where}
+),
+counted AS (
+    SELECT GROUPING(category_id, merchant, month) AS set_id, category_id, merchant, month, count(*) AS n
+      FROM (SELECT category_id, merchant, date_trunc('month', transaction_date::timestamp) AS month FROM hits) h
+     GROUP BY GROUPING SETS ((category_id), (merchant), (month), ())
 )
 SELECT
-    (SELECT count(*) FROM hits) AS total,
+    (SELECT n FROM counted WHERE set_id = 7) AS total,
     (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
-       FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY 1
+       FROM (SELECT category_id, n FROM counted WHERE set_id = 3
               ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
        LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
     (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
-       FROM (SELECT merchant, count(*) AS n FROM hits WHERE merchant IS NOT NULL GROUP BY 1
+       FROM (SELECT merchant, n FROM counted WHERE set_id = 5 AND merchant IS NOT NULL
               ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.month, 'count', f.n)), '[]')
-       FROM (SELECT to_char(transaction_date, 'YYYY-MM') AS month, count(*) AS n FROM hits GROUP BY 1) f) AS month,
+    (SELECT COALESCE(json_agg(json_build_object('value', to_char(f.month, 'YYYY-MM'), 'count', f.n)), '[]')
+       FROM (SELECT month, n FROM counted WHERE set_id = 6) f) AS month,
     (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
                                                 'created_at', p.created_at, 'score', p.score)), '[]')
        FROM (SELECT * FROM hits WHERE {after}
@@ -153,8 +170,11 @@ class PostgresEngine:
             return search_transactions(conn, request)
 
 
-def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list[str], sql.Composed, dict] | None:
-    """(query words, the search statement, its parameters); None when q holds no word."""
+def build_search(
+    conn: psycopg.Connection, request: SearchRequest, *, template: str = _SEARCH
+) -> tuple[list[str], sql.Composed, dict] | None:
+    """(query words, the search statement, its parameters); None when q holds no word.
+    `template` is the statement's text (the bench times the one before issue 17 beside it)."""
     words = conn.execute("SELECT search_query_words(%s) AS w", (request.q,)).fetchone()["w"]
     if not words:
         return None
@@ -172,7 +192,7 @@ def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list
         after = sql.SQL(
             "(score, transaction_date, created_at, id) < (%(a_score)s, %(a_date)s, %(a_created)s, %(a_id)s)"
         )
-    query = sql.SQL(_SEARCH).format(
+    query = sql.SQL(template).format(
         score=score,
         where=sql.SQL(" AND ").join(conds),
         facet_size=sql.Literal(FACET_SIZE),
