@@ -12,7 +12,7 @@ from uuid import UUID
 
 from psycopg import sql
 
-from chalicelib.analytics.periods import shift_month
+from chalicelib.core.dates import shift_month
 from chalicelib.families.access import Access
 
 # Group key per grouping, from the roll-up row (m) and from a transaction (t).
