@@ -21,7 +21,7 @@ routes = ApiBlueprint(__name__, tag="budgets")
 @routes.route("/budgets", method="POST", body=BudgetCreate, response=BudgetOut, status=201, errors_=(400, 403, 404))
 def create_budget(ctx: RequestContext, body: BudgetCreate):
     """Create a budget with per-category allocations."""
-    return service.create_budget(ctx, user_id=ctx.user_id, body=body)
+    return service.create_budget(actor=ctx.actor, data=body)
 
 
 @routes.route("/budgets", query=BudgetListQuery, response=BudgetPage, errors_=(400, 404))
@@ -45,13 +45,13 @@ def get_budget(ctx: RequestContext, budget_id: UUID):
 @routes.route("/budgets/{budget_id}", method="PATCH", body=BudgetPatch, response=BudgetOut, errors_=(400, 403, 404))
 def update_budget(ctx: RequestContext, budget_id: UUID, body: BudgetPatch):
     """Change a budget; `categories` replaces its allocations."""
-    return service.update_budget(ctx, user_id=ctx.user_id, budget_id=budget_id, body=body)
+    return service.update_budget(actor=ctx.actor, budget_id=budget_id, data=body)
 
 
 @routes.route("/budgets/{budget_id}", method="DELETE", status=204, errors_=(403, 404))
 def delete_budget(ctx: RequestContext, budget_id: UUID):
     """Delete a budget."""
-    service.delete_budget(ctx, user_id=ctx.user_id, budget_id=budget_id)
+    service.delete_budget(actor=ctx.actor, budget_id=budget_id)
 
 
 @routes.route("/budgets/{budget_id}/status", query=StatusQuery, response=BudgetStatus, errors_=(400, 404))

@@ -8,11 +8,11 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
 from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
 from chalicelib.budgets.periods import local_today, period_containing
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, load_access
 from chalicelib.infra import db
@@ -69,20 +69,23 @@ def _lines(body_lines) -> list[dict[str, Any]]:
     return [line.model_dump() for line in body_lines]
 
 
-def create_budget(ctx: RequestContext, *, user_id: UUID, body: BudgetCreate) -> BudgetOut:
+def create_budget(*, actor: Actor, data: BudgetCreate) -> BudgetOut:
     """Create a budget with its category allocations."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         access = load_access(conn, user_id)
-        if body.family_id is not None:
-            access.require_family(body.family_id, MANAGE)
-        fields = body.model_dump(exclude={"categories", "family_id"})
-        ids = [line.category_id for line in body.categories]
-        _validate(fields, ids, repo.usable_categories(conn, access, ids, family_id=body.family_id))
-        budget_id = repo.insert(conn, user_id=user_id, family_id=body.family_id, fields=fields)
-        repo.replace_categories(conn, budget_id, _lines(body.categories))
+        if data.family_id is not None:
+            access.require_family(data.family_id, MANAGE)
+        fields = data.model_dump(exclude={"categories", "family_id"})
+        ids = [line.category_id for line in data.categories]
+        _validate(fields, ids, repo.usable_categories(conn, access, ids, family_id=data.family_id))
+        budget_id = repo.insert(conn, user_id=user_id, family_id=data.family_id, fields=fields)
+        repo.replace_categories(conn, budget_id, _lines(data.categories))
         out = _out(repo.get(conn, budget_id))
-        record_audit(conn, ctx, action="budget.create", resource_type="budget", resource_id=budget_id, data=fields)
-        invalidate_visible_to(conn, owner_id=user_id, family_id=body.family_id)
+        record_audit(
+            conn, actor=actor, action="budget.create", resource_type="budget", resource_id=budget_id, data=fields
+        )
+        invalidate_visible_to(conn, owner_id=user_id, family_id=data.family_id)
         return out
 
 
@@ -108,9 +111,10 @@ def get_budget(*, user_id: UUID, budget_id: UUID) -> BudgetOut:
         return _out(_load(conn, load_access(conn, user_id), budget_id, READ))
 
 
-def update_budget(ctx: RequestContext, *, user_id: UUID, budget_id: UUID, body: BudgetPatch) -> BudgetOut:
+def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> BudgetOut:
     """Change a budget; `categories`, when given, replaces its allocations."""
-    changes = body.model_dump(exclude_unset=True, exclude={"categories"})
+    user_id = actor.user_id
+    changes = data.model_dump(exclude_unset=True, exclude={"categories"})
     for required in ("name", "period_type", "start_date", "total_amount", "currency", "is_active"):
         if required in changes and changes[required] is None:
             raise ValidationFailed.field(required, "may not be null")
@@ -118,24 +122,27 @@ def update_budget(ctx: RequestContext, *, user_id: UUID, budget_id: UUID, body: 
         access = load_access(conn, user_id)
         row = _load(conn, access, budget_id, MANAGE, for_update=True)
         merged = {**row, **changes}
-        ids = [line.category_id for line in body.categories] if body.categories is not None else None
+        ids = [line.category_id for line in data.categories] if data.categories is not None else None
         usable = repo.usable_categories(conn, access, ids or [], family_id=row["family_id"])
         _validate(merged, ids, usable)
         repo.update(conn, budget_id, changes)
-        if body.categories is not None:
-            repo.replace_categories(conn, budget_id, _lines(body.categories))
+        if data.categories is not None:
+            repo.replace_categories(conn, budget_id, _lines(data.categories))
         out = _out(repo.get(conn, budget_id))
-        record_audit(conn, ctx, action="budget.update", resource_type="budget", resource_id=budget_id, data=changes)
+        record_audit(
+            conn, actor=actor, action="budget.update", resource_type="budget", resource_id=budget_id, data=changes
+        )
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
         return out
 
 
-def delete_budget(ctx: RequestContext, *, user_id: UUID, budget_id: UUID) -> None:
+def delete_budget(*, actor: Actor, budget_id: UUID) -> None:
     """Delete a budget and its allocations."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), budget_id, MANAGE, for_update=True)
         repo.delete(conn, budget_id)
-        record_audit(conn, ctx, action="budget.delete", resource_type="budget", resource_id=budget_id)
+        record_audit(conn, actor=actor, action="budget.delete", resource_type="budget", resource_id=budget_id)
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 

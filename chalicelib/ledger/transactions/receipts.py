@@ -11,7 +11,7 @@ for images and PDF only (chalicelib/infra/storage.py)."""
 
 from uuid import UUID
 
-from chalicelib.api.context import RequestContext
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, load_access
 from chalicelib.infra import db, storage
@@ -30,13 +30,13 @@ def receipt_key(user_id: UUID, transaction_id: UUID, content_type: str) -> str:
     return f"attachments/{user_id}/receipts/{transaction_id}.{EXTENSIONS[content_type]}"
 
 
-def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
+def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
     """A presigned upload URL for the transaction's receipt; the key is kept on the transaction."""
     with db.transaction() as conn:
         before = repo.get(conn, transaction_id, for_update=True)
         if before is None:
             raise NotFound("Transaction not found")
-        load_access(conn, ctx.user_id).authorize(
+        load_access(conn, actor.user_id).authorize(
             owner_id=before["user_id"], family_id=before["family_id"], need=WRITE_TRANSACTIONS, what="Transaction"
         )
         key = receipt_key(before["user_id"], transaction_id, content_type)
@@ -51,7 +51,7 @@ def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="transaction.receipt",
             resource_type="transaction",
             resource_id=transaction_id,
