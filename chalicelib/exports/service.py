@@ -125,7 +125,7 @@ def create_export(*, actor: Actor, data: ExportCreate) -> dict[str, Any]:
                 json.dumps(payload).encode(),
                 content_type="application/json",
             )
-        except Exception as exc:
+        except storage.StorageError as exc:
             logger.warning("export job object not written", extra={"error": f"{type(exc).__name__}: {exc}"})
             raise ServiceUnavailable("File storage is unavailable; try again shortly") from None
     return job

@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.core.actor import Actor
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import BalanceBelowZero, Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import crypto, db
 from chalicelib.ledger import cursor
@@ -26,7 +26,6 @@ from chalicelib.ledger.changes import record_change
 from chalicelib.search import outbox
 
 NUMBER_CONTEXT = "accounts.account_number"
-NEGATIVE_CONSTRAINT = "accounts_balance_non_negative"
 
 
 def to_out(row: dict[str, Any]) -> AccountOut:
@@ -53,14 +52,6 @@ def load_authorized(
         raise NotFound("Account not found")
     access.authorize(owner_id=row["user_id"], family_id=row["family_id"], need=need, what="Account")
     return row
-
-
-def negative_balance_refused(exc: psycopg.errors.CheckViolation) -> bool:
-    return getattr(exc.diag, "constraint_name", None) == NEGATIVE_CONSTRAINT
-
-
-def _insufficient() -> Conflict:
-    return Conflict("This account's balance may not go below zero (savings and investment accounts)")
 
 
 def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
@@ -103,10 +94,9 @@ def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
         values.update(_number_columns(data.account_number), user_id=actor.user_id)
         try:
             row = repo.insert(conn, values)
-        except psycopg.errors.CheckViolation as exc:
-            if negative_balance_refused(exc):
-                raise ValidationFailed.field("opening_balance", "may not be negative for this account type") from None
-            raise
+        except BalanceBelowZero:
+            # At creation it is the opening balance that is wrong: the field, not a conflict.
+            raise ValidationFailed.field("opening_balance", "may not be negative for this account type") from None
         out = to_out(row)
         record_change(
             conn,
@@ -141,12 +131,7 @@ def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> Acc
             conn, account_id
         ):
             raise Conflict("The currency of an account with transactions cannot change")
-        try:
-            row = repo.update(conn, account_id, changes) if changes else before
-        except psycopg.errors.CheckViolation as exc:
-            if negative_balance_refused(exc):
-                raise _insufficient() from None
-            raise
+        row = repo.update(conn, account_id, changes) if changes else before
         outbox.record_changes(conn, aggregate_type="transaction", ids=moved)
         out = to_out(row)
         record_change(

@@ -44,7 +44,7 @@ def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size:
             url = storage.presigned_put(
                 key, expires_seconds=EXPIRES_SECONDS, content_type=content_type, content_length=size
             )
-        except Exception as exc:
+        except storage.StorageError as exc:
             logger.warning("receipt upload url failed", extra={"error": type(exc).__name__})
             raise ServiceUnavailable("File storage is unavailable; try again shortly") from None
         repo.update(conn, transaction_id, before["transaction_date"], {"receipt_url": key})
@@ -83,12 +83,8 @@ def download(*, user_id: UUID, transaction_id: UUID) -> ReceiptDownload:
 
 
 def _uploaded(key: str) -> bool:
-    from minio.error import S3Error
-
     try:
         storage.stat(key)
         return True
-    except S3Error as exc:
-        if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
-            return False
-        raise
+    except storage.ObjectNotFound:
+        return False

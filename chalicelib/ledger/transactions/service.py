@@ -26,7 +26,7 @@ from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_ac
 from chalicelib.infra import background, db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts import repo as accounts_repo
-from chalicelib.ledger.accounts.service import load_authorized, negative_balance_refused
+from chalicelib.ledger.accounts.service import load_authorized
 from chalicelib.ledger.categories.service import visible_category
 from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
@@ -79,15 +79,6 @@ def _check_consistency(row: dict[str, Any], account: dict[str, Any]) -> None:
         raise ValidationFailed.field("currency", f"must be the account's currency ({account['currency']})")
     if row.get("posted_date") is not None and row["posted_date"] < row["transaction_date"]:
         raise ValidationFailed.field("posted_date", "must not be before transaction_date")
-
-
-def _write(call, *args):
-    try:
-        return call(*args)
-    except psycopg.errors.CheckViolation as exc:
-        if negative_balance_refused(exc):
-            raise Conflict("This would take the account below zero (savings and investment accounts)") from None
-        raise
 
 
 def _alert_after_commit(user_id: UUID) -> None:
@@ -148,7 +139,7 @@ def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionO
                     categorization_confidence=suggestion.confidence,
                 )
         accounts_repo.lock_in_order(conn, [account["id"]])
-        created = _write(repo.insert, conn, row)
+        created = repo.insert(conn, row)
         out = TransactionOut(**created)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[created["id"]])
         record_change(
@@ -192,7 +183,7 @@ def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionP
             _apply_categorization_source(before, changes)
         _check_consistency({**before, **changes}, account)
         accounts_repo.lock_in_order(conn, [before["account_id"], account["id"]])
-        after = _write(repo.update, conn, transaction_id, before["transaction_date"], changes) if changes else before
+        after = repo.update(conn, transaction_id, before["transaction_date"], changes) if changes else before
         out = TransactionOut(**after)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
         record_change(
@@ -248,5 +239,5 @@ def remove_object(key: str) -> None:
     """Best effort: a receipt left behind is an orphan object, never a wrong answer."""
     try:
         storage.delete(key)
-    except Exception as exc:
+    except storage.StorageError as exc:
         logger.warning("receipt object not deleted", extra={"key": key, "error": type(exc).__name__})
