@@ -115,9 +115,6 @@ def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> Budget
     """Change a budget; `categories`, when given, replaces its allocations."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True, exclude={"categories"})
-    for required in ("name", "period_type", "start_date", "total_amount", "currency", "is_active"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed.field(required, "may not be null")
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         row = _load(conn, access, budget_id, MANAGE, for_update=True)

@@ -77,9 +77,6 @@ def update_rule(*, actor: Actor, rule_id: UUID, data: RulePatch) -> RuleOut:
     """Change a rule's pattern, target category, priority or state."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True)
-    for name in ("category_id", "pattern", "match_type", "field", "priority", "is_active"):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed.field(name, "may not be null")
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         rule = _authorize(access, repo.get(conn, rule_id, for_update=True), MANAGE)

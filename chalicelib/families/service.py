@@ -67,10 +67,6 @@ def create_family(*, actor: Actor, data: FamilyCreate) -> FamilyOut:
 def update_family(*, actor: Actor, family_id: UUID, data: FamilyPatch) -> FamilyOut:
     """Rename or describe a family (owner or admin)."""
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        from chalicelib.errors import ValidationFailed
-
-        raise ValidationFailed.field("name", "cannot be null")
     with db.transaction() as conn:
         before = repo.get(conn, family_id, for_update=True)  # first: the lock order above
         role = load_access(conn, actor.user_id).require_family(family_id, MANAGE, what="Family")

@@ -117,9 +117,6 @@ def update_goal(*, actor: Actor, goal_id: UUID, data: GoalPatch) -> GoalOut:
     """Change a goal; a new target date may not be in the past."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True)
-    for required in ("name", "goal_type", "target_amount", "current_amount", "currency", "is_active"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed.field(required, "may not be null")
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), goal_id, MANAGE, for_update=True)
         if "target_date" in changes and changes["target_date"] != row["target_date"]:

@@ -9,7 +9,7 @@ import psycopg
 
 from chalicelib.audit.service import record_audit
 from chalicelib.core.actor import Actor
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import NotFound
 from chalicelib.infra import crypto, db
 from chalicelib.infra.invalidation import invalidate_users
 from chalicelib.users import repo
@@ -68,7 +68,6 @@ def update_me(*, actor: Actor, data: UserPatch) -> UserOut:
     if "date_of_birth" in sent:
         birth = data.date_of_birth
         values["date_of_birth_enc"] = crypto.encrypt(birth.isoformat(), context=BIRTH_DATE_CONTEXT) if birth else None
-    _refuse_null(values, "timezone", "locale")
     with db.transaction() as conn:
         if repo.get_user(conn, user_id=user_id, for_update=True) is None:
             raise NotFound("User not found")
@@ -89,11 +88,3 @@ def update_me(*, actor: Actor, data: UserPatch) -> UserOut:
 
 def _digits(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-
-
-def _refuse_null(values: dict[str, Any], *names: str) -> None:
-    missing = [n for n in names if n in values and values[n] is None]
-    if missing:
-        raise ValidationFailed(
-            "The request is not valid", details=[{"field": n, "message": "may not be null"} for n in missing]
-        )

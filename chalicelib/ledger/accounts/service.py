@@ -114,9 +114,6 @@ def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
 def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> AccountOut:
     """Change an account (its owner, or a family admin); family_id moves it between families."""
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "type", "currency", "opening_balance", "allow_negative", "is_active"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
         access = load_access(conn, actor.user_id)
         before = load_authorized(conn, access, account_id, need=MANAGE, lock="update")

@@ -111,9 +111,6 @@ def create_category(*, actor: Actor, data: CategoryCreate) -> CategoryOut:
 def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> CategoryOut:
     """Change one's own (or one's family's) category."""
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "sort_order"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
         access = load_access(conn, actor.user_id)
         before = visible_category(conn, access, category_id)

@@ -33,8 +33,6 @@ from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
 from chalicelib.search import outbox
 
-NOT_NULL = ("account_id", "amount", "description", "transaction_date", "status", "currency")
-
 
 def _field_not_found(what: str, field: str) -> NotFound:
     return NotFound(f"{what} not found", details=[{"field": field, "message": "not found"}])
@@ -159,9 +157,6 @@ def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionO
 def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionPatch) -> TransactionOut:
     """Change a transaction: fields, status, category, date, or account (balances follow)."""
     changes = data.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
         access = load_access(conn, actor.user_id)
         before = repo.get(conn, transaction_id, for_update=True)
