@@ -25,6 +25,7 @@ from chalicelib.analytics.models import (
 from chalicelib.infra import cache, db, invalidation
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.search import es_client
 from chalicelib.search.service import resolve_scope
 
 CACHE_TTL_SECONDS = 300
@@ -53,7 +54,7 @@ def _es_or_none(compute: Callable[[], Any]) -> Any:
         return None
     try:
         return compute()
-    except Exception as exc:  # the cluster is an accelerator: SQL answers the same question
+    except es_client.unavailable_errors() as exc:  # the cluster is an accelerator: SQL answers the same question
         logger.warning("elasticsearch analytics failed, answering from SQL", extra={"error": type(exc).__name__})
         return None
 
