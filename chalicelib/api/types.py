@@ -20,7 +20,8 @@ from pydantic import (
     field_validator,
 )
 
-MAX_MONEY = Decimal("9999999999999.99")  # NUMERIC(15,2)
+from chalicelib.core.money import MAX_MONEY
+
 _WIDE = Context(prec=60)  # quantize of a large server-side sum must not raise InvalidOperation
 # A money string as the document declares it: at most 13 digits, at most two decimals.
 MONEY_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"

@@ -8,33 +8,17 @@ which enforces nothing, answers it locally). Each issue is recorded so the S3 ha
 tell whose credentials wrote a file (chalicelib/imports/uploaders.py)."""
 
 import json
-from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
-
-from chalicelib.api.types import RequestModel, ResponseModel
 from chalicelib.audit.service import record_audit
 from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, uploader_repo
+from chalicelib.imports.models import DropCredentialsOut
 from chalicelib.imports.uploaders import session_name
 from chalicelib.infra import db
 from chalicelib.infra.settings import get_settings
-
-
-class DropCredentialsIn(RequestModel):
-    account_id: UUID | None = Field(default=None, description="Confine the credentials to this account's folder")
-
-
-class DropCredentialsOut(ResponseModel):
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expires_at: datetime
-    bucket: str
-    prefix: str
 
 
 def session_policy(*, bucket: str, prefix: str) -> dict:

@@ -3,7 +3,7 @@
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
 from chalicelib.imports import drop_credentials
-from chalicelib.imports.drop_credentials import DropCredentialsIn, DropCredentialsOut
+from chalicelib.imports.models import DropCredentialsIn, DropCredentialsOut
 
 routes = ApiBlueprint(__name__, tag="imports")
 

@@ -201,3 +201,16 @@ def import_out(row: dict) -> ImportOut:
 def cursor_key(row: dict) -> list:
     created: datetime = row["created_at"]
     return [created.isoformat(), str(row["id"])]
+
+
+class DropCredentialsIn(RequestModel):
+    account_id: UUID | None = Field(default=None, description="Confine the credentials to this account's folder")
+
+
+class DropCredentialsOut(ResponseModel):
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: datetime
+    bucket: str
+    prefix: str
