@@ -10,7 +10,7 @@ from psycopg import sql
 
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
-from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
+from chalicelib.budgets.models import BudgetCreate, BudgetPatch, BudgetStatus, CategoryStatus
 from chalicelib.budgets.periods import local_today, period_containing
 from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ValidationFailed
@@ -53,10 +53,6 @@ def _validate(fields: dict[str, Any], category_ids: list[UUID] | None, usable: s
         raise ValidationFailed("The budget is not valid", details=details)
 
 
-def _out(row: dict[str, Any]) -> BudgetOut:
-    return BudgetOut.model_validate(row)
-
-
 def _load(conn: psycopg.Connection, access, budget_id: UUID, need, *, for_update: bool = False) -> dict[str, Any]:
     row = repo.get(conn, budget_id, for_update=for_update)
     if row is None:
@@ -69,7 +65,7 @@ def _lines(body_lines) -> list[dict[str, Any]]:
     return [line.model_dump() for line in body_lines]
 
 
-def create_budget(*, actor: Actor, data: BudgetCreate) -> BudgetOut:
+def create_budget(*, actor: Actor, data: BudgetCreate) -> dict[str, Any]:
     """Create a budget with its category allocations."""
     user_id = actor.user_id
     with db.transaction() as conn:
@@ -81,17 +77,17 @@ def create_budget(*, actor: Actor, data: BudgetCreate) -> BudgetOut:
         _validate(fields, ids, repo.usable_categories(conn, access, ids, family_id=data.family_id))
         budget_id = repo.insert(conn, user_id=user_id, family_id=data.family_id, fields=fields)
         repo.replace_categories(conn, budget_id, _lines(data.categories))
-        out = _out(repo.get(conn, budget_id))
+        budget = repo.get(conn, budget_id)
         record_audit(
             conn, actor=actor, action="budget.create", resource_type="budget", resource_id=budget_id, data=fields
         )
         invalidate_visible_to(conn, owner_id=user_id, family_id=data.family_id)
-        return out
+        return budget
 
 
 def list_budgets(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
-) -> BudgetPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's and their families' budgets, newest first."""
     after = decode_cursor(cursor)
     with db.transaction() as conn:
@@ -102,16 +98,16 @@ def list_budgets(
             conn, access, family_id=family_id, include_inactive=include_inactive, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
-    return BudgetPage(items=[_out(r) for r in items], next_cursor=next_cursor)
+    return items, next_cursor
 
 
-def get_budget(*, user_id: UUID, budget_id: UUID) -> BudgetOut:
+def get_budget(*, user_id: UUID, budget_id: UUID) -> dict[str, Any]:
     """One budget the caller can see."""
     with db.transaction() as conn:
-        return _out(_load(conn, load_access(conn, user_id), budget_id, READ))
+        return _load(conn, load_access(conn, user_id), budget_id, READ)
 
 
-def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> BudgetOut:
+def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> dict[str, Any]:
     """Change a budget; `categories`, when given, replaces its allocations."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True, exclude={"categories"})
@@ -125,12 +121,12 @@ def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> Budget
         repo.update(conn, budget_id, changes)
         if data.categories is not None:
             repo.replace_categories(conn, budget_id, _lines(data.categories))
-        out = _out(repo.get(conn, budget_id))
+        budget = repo.get(conn, budget_id)
         record_audit(
             conn, actor=actor, action="budget.update", resource_type="budget", resource_id=budget_id, data=changes
         )
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return out
+        return budget
 
 
 def delete_budget(*, actor: Actor, budget_id: UUID) -> None:

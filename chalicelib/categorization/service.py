@@ -1,13 +1,14 @@
 """Use cases of categorization rules: a user's own (or, for admins, their family's)
 rules that the importer and the create-transaction path apply first."""
 
+from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from chalicelib.audit.service import record_audit
 from chalicelib.categorization import repo
-from chalicelib.categorization.models import RuleCreate, RuleOut, RulePage, RulePatch
+from chalicelib.categorization.models import RuleCreate, RulePatch
 from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
@@ -43,7 +44,7 @@ def _check_pattern(conn: psycopg.Connection, match_type: str, pattern: str) -> N
         raise ValidationFailed.field("pattern", "is not a valid regular expression")
 
 
-def create_rule(*, actor: Actor, data: RuleCreate) -> RuleOut:
+def create_rule(*, actor: Actor, data: RuleCreate) -> dict[str, Any]:
     """Create a rule: personal, or for a family the caller administers."""
     user_id = actor.user_id
     with db.transaction() as conn:
@@ -55,10 +56,12 @@ def create_rule(*, actor: Actor, data: RuleCreate) -> RuleOut:
         row = repo.insert(conn, user_id=user_id, fields=data.model_dump())
         record_audit(conn, actor=actor, action="categorization_rule.created", resource_type="categorization_rule",
                      resource_id=row["id"], data=data.model_dump())  # fmt: skip
-    return RuleOut.model_validate(row)
+    return row
 
 
-def list_rules(*, user_id: UUID, limit: int, cursor: str | None, family_id: UUID | None) -> RulePage:
+def list_rules(
+    *, user_id: UUID, limit: int, cursor: str | None, family_id: UUID | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """The rules the caller can see: their own and their families'."""
     after = cursors.decode(cursor) if cursor else None
     with db.transaction() as conn:
@@ -70,10 +73,10 @@ def list_rules(*, user_id: UUID, limit: int, cursor: str | None, family_id: UUID
     next_cursor = (
         cursors.encode([page[-1]["created_at"].isoformat(), str(page[-1]["id"])]) if len(rows) > limit else None
     )
-    return RulePage(items=[RuleOut.model_validate(r) for r in page], next_cursor=next_cursor)
+    return page, next_cursor
 
 
-def update_rule(*, actor: Actor, rule_id: UUID, data: RulePatch) -> RuleOut:
+def update_rule(*, actor: Actor, rule_id: UUID, data: RulePatch) -> dict[str, Any]:
     """Change a rule's pattern, target category, priority or state."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True)
@@ -86,7 +89,7 @@ def update_rule(*, actor: Actor, rule_id: UUID, data: RulePatch) -> RuleOut:
         row = repo.update(conn, rule_id, changes) if changes else rule
         record_audit(conn, actor=actor, action="categorization_rule.updated", resource_type="categorization_rule",
                      resource_id=rule_id, data=changes)  # fmt: skip
-    return RuleOut.model_validate(row)
+    return row
 
 
 def delete_rule(*, actor: Actor, rule_id: UUID) -> None:

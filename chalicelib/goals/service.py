@@ -13,7 +13,7 @@ from chalicelib.core.money import MAX_MONEY
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo
-from chalicelib.goals.models import ContributionIn, GoalCreate, GoalOut, GoalPage, GoalPatch
+from chalicelib.goals.models import ContributionIn, GoalCreate, GoalPatch
 from chalicelib.infra import db
 from chalicelib.infra.invalidation import invalidate_visible_to
 from chalicelib.notifications.paging import decode_cursor, page
@@ -31,10 +31,9 @@ def crossed_milestones(*, before: Decimal, after: Decimal, target: Decimal) -> l
     return [m for m in MILESTONES if before * 100 < m * target <= after * 100]
 
 
-def _out(row: dict[str, Any]) -> GoalOut:
-    return GoalOut.model_validate(
-        {**row, "progress_percent": progress_percent(row["current_amount"], row["target_amount"])}
-    )
+def _goal(row: dict[str, Any]) -> dict[str, Any]:
+    """The goal as the use cases answer it: its row and how far it has come."""
+    return {**row, "progress_percent": progress_percent(row["current_amount"], row["target_amount"])}
 
 
 def _load(conn: psycopg.Connection, access, goal_id: UUID, need, *, for_update: bool = False) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def _notify_milestones(conn: psycopg.Connection, goal: dict[str, Any], before: D
             )
 
 
-def create_goal(*, actor: Actor, data: GoalCreate) -> GoalOut:
+def create_goal(*, actor: Actor, data: GoalCreate) -> dict[str, Any]:
     """Create a savings goal."""
     user_id = actor.user_id
     with db.transaction() as conn:
@@ -88,12 +87,12 @@ def create_goal(*, actor: Actor, data: GoalCreate) -> GoalOut:
         row = repo.get(conn, goal_id)
         record_audit(conn, actor=actor, action="goal.create", resource_type="goal", resource_id=goal_id, data=fields)
         invalidate_visible_to(conn, owner_id=user_id, family_id=data.family_id)
-        return _out(row)
+        return _goal(row)
 
 
 def list_goals(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
-) -> GoalPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's and their families' goals, newest first."""
     after = decode_cursor(cursor)
     with db.transaction() as conn:
@@ -104,16 +103,16 @@ def list_goals(
             conn, access, family_id=family_id, include_inactive=include_inactive, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
-    return GoalPage(items=[_out(r) for r in items], next_cursor=next_cursor)
+    return [_goal(r) for r in items], next_cursor
 
 
-def get_goal(*, user_id: UUID, goal_id: UUID) -> GoalOut:
+def get_goal(*, user_id: UUID, goal_id: UUID) -> dict[str, Any]:
     """One goal the caller can see."""
     with db.transaction() as conn:
-        return _out(_load(conn, load_access(conn, user_id), goal_id, READ))
+        return _goal(_load(conn, load_access(conn, user_id), goal_id, READ))
 
 
-def update_goal(*, actor: Actor, goal_id: UUID, data: GoalPatch) -> GoalOut:
+def update_goal(*, actor: Actor, goal_id: UUID, data: GoalPatch) -> dict[str, Any]:
     """Change a goal; a new target date may not be in the past."""
     user_id = actor.user_id
     changes = data.model_dump(exclude_unset=True)
@@ -126,7 +125,7 @@ def update_goal(*, actor: Actor, goal_id: UUID, data: GoalPatch) -> GoalOut:
         _notify_milestones(conn, goal, before=row["current_amount"] * goal["target_amount"] / row["target_amount"])
         record_audit(conn, actor=actor, action="goal.update", resource_type="goal", resource_id=goal_id, data=changes)
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return _out(goal)
+        return _goal(goal)
 
 
 def delete_goal(*, actor: Actor, goal_id: UUID) -> None:
@@ -139,7 +138,7 @@ def delete_goal(*, actor: Actor, goal_id: UUID) -> None:
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 
-def contribute(*, actor: Actor, goal_id: UUID, data: ContributionIn) -> GoalOut:
+def contribute(*, actor: Actor, goal_id: UUID, data: ContributionIn) -> dict[str, Any]:
     """Add to (or, negative, take from) a goal's saved amount; notify milestones crossed."""
     user_id = actor.user_id
     with db.transaction() as conn:
@@ -161,4 +160,4 @@ def contribute(*, actor: Actor, goal_id: UUID, data: ContributionIn) -> GoalOut:
             data={"amount": data.amount},
         )
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return _out(goal)
+        return _goal(goal)
