@@ -44,6 +44,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class BalanceBelowZero(Conflict):
+    """A write would take a savings or investment account below zero (its CHECK refused it)."""
+
+    def __init__(self, message: str = "This would take the account below zero (savings and investment accounts)"):
+        super().__init__(message)
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"

@@ -26,6 +26,7 @@ from chalicelib.families.access import Access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.search import es_client
 from chalicelib.search.service import resolve_scope
 
 CACHE_TTL_SECONDS = caching.DEFAULT_TTL_SECONDS
@@ -57,7 +58,7 @@ def _es_or_none(compute: Callable[[], Any]) -> Any:
         return None
     try:
         return compute()
-    except Exception as exc:  # the cluster is an accelerator: SQL answers the same question
+    except es_client.unavailable_errors() as exc:  # the cluster is an accelerator: SQL answers the same question
         logger.warning("elasticsearch analytics failed, answering from SQL", extra={"error": type(exc).__name__})
         return None
 

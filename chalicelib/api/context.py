@@ -3,11 +3,7 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: UUID
-    session_id: UUID
+from chalicelib.core.actor import Actor
 
 
 @dataclass
@@ -15,13 +11,13 @@ class RequestContext:
     request_id: str
     method: str
     path: str
-    ip_address: str | None
-    user_agent: str | None
     headers: dict[str, str]
-    principal: Principal | None = None
+    # Who the request acts for, built once by the routing wrapper: anonymous until the
+    # guard has checked the access token, then signed in. Services get only this.
+    actor: Actor
 
     @property
     def user_id(self) -> UUID:
-        if self.principal is None:
+        if self.actor.user_id is None:
             raise RuntimeError("route is not authenticated")
-        return self.principal.user_id
+        return self.actor.user_id

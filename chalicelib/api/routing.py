@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from chalicelib.api import errors, raw_input
 from chalicelib.api.context import RequestContext
 from chalicelib.api.types import QUERY_CONTEXT
+from chalicelib.core.actor import Actor
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
@@ -96,13 +97,15 @@ def _context(request) -> RequestContext:
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     ctx = request.context or {}
     identity = ctx.get("identity") or {}
+    request_id = headers.get("x-request-id") or ctx.get("requestId") or uuid.uuid4().hex
     return RequestContext(
-        request_id=headers.get("x-request-id") or ctx.get("requestId") or uuid.uuid4().hex,
+        request_id=request_id,
         method=request.method,
         path=_actual_path(request),
-        ip_address=_client_ip(headers, identity),
-        user_agent=headers.get("user-agent"),
         headers=headers,
+        actor=Actor(
+            ip_address=_client_ip(headers, identity), user_agent=headers.get("user-agent"), request_id=request_id
+        ),
     )
 
 
@@ -174,7 +177,7 @@ def to_response(status: int, body: Any, headers: dict[str, str]) -> Response:
 
 def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_params: set[str]) -> Response:
     from chalicelib.api import idempotency
-    from chalicelib.auth.guard import guard_request
+    from chalicelib.auth.guard import authenticate
 
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
@@ -183,7 +186,8 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         if len(raw) > get_settings().max_body_bytes:
             raise PayloadTooLarge("The request body is larger than 1 MiB")
         if spec.auth:
-            guard_request(ctx)
+            user_id, session_id = authenticate(ctx.headers.get("authorization"))
+            ctx.actor = ctx.actor.signed_in(user_id=user_id, session_id=session_id)
         kwargs: dict[str, Any] = {}
         for name, value in uri_params.items():
             if name in uuid_params:

@@ -20,7 +20,8 @@ from pydantic import (
     field_validator,
 )
 
-MAX_MONEY = Decimal("9999999999999.99")  # NUMERIC(15,2)
+from chalicelib.core.money import MAX_MONEY
+
 _WIDE = Context(prec=60)  # quantize of a large server-side sum must not raise InvalidOperation
 # A money string as the document declares it: at most 13 digits, at most two decimals.
 MONEY_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
@@ -150,7 +151,8 @@ class RequestModel(BaseModel):
     """Request bodies and queries: unknown fields are an error, not silently dropped.
 
     PATCH bodies type a field that may not be cleared without None (`name: Name = None`):
-    left out it stays unset, sent as null it is a 400, and the document says the same."""
+    left out it stays unset, sent as null it is a 400 "may not be null" — the one null rule,
+    for every request model — and the document says the same."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -159,8 +161,13 @@ class RequestModel(BaseModel):
     def _as_the_document_types_it(cls, value: Any, info: ValidationInfo) -> Any:
         """pydantic's lax mode took 0 for false, false for 0 and "0" for 1970-01-01; the
         document says boolean, integer and YYYY-MM-DD, so the server takes only those."""
-        kind = _plain_type(cls.model_fields[info.field_name].annotation)
-        if kind is None or value is None:
+        annotation = cls.model_fields[info.field_name].annotation
+        if value is None:
+            if not _admits_none(annotation):
+                raise ValueError(NULL_REFUSED)
+            return value
+        kind = _plain_type(annotation)
+        if kind is None:
             return value
         from_query = (info.context or {}).get("source") == QUERY_CONTEXT["source"]
         if kind is bool:
@@ -200,6 +207,21 @@ class PageQuery(RequestModel):
 
     limit: int = Field(default=50, ge=1, le=200)
     cursor: Cursor | None = None
+
+
+NULL_REFUSED = "may not be null"
+
+
+def _admits_none(annotation: Any) -> bool:
+    """Whether the field's type takes null (`X | None`, `Optional[X]`, Any)."""
+    if annotation is Any or annotation is None or annotation is type(None):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _admits_none(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_admits_none(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def _plain_type(annotation: Any) -> type | None:

@@ -8,14 +8,14 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_jsonable_python
 
-from chalicelib.api.context import RequestContext
+from chalicelib.core.actor import Actor
 from chalicelib.infra.masking import mask
 
 
 def record_audit(
     conn: psycopg.Connection,
-    ctx: RequestContext | None,
     *,
+    actor: Actor,
     action: str,
     resource_type: str,
     resource_id: UUID | None = None,
@@ -24,20 +24,21 @@ def record_audit(
     success: bool = True,
     error_message: str | None = None,
 ) -> None:
-    principal = ctx.principal if ctx else None
+    # A system actor (the S3 import, a schedule) has no session, address or user agent; the
+    # row names the user it acted for through `user_id`.
     conn.execute(
         """INSERT INTO audit_logs (user_id, session_id, action, resource_type, resource_id, resource_data,
                                    ip_address, user_agent, success, error_message)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (
-            user_id or (principal.user_id if principal else None),
-            principal.session_id if principal else None,
+            user_id or actor.user_id,
+            actor.session_id,
             action,
             resource_type,
             resource_id,
             Jsonb(mask(to_jsonable_python(data))) if data is not None else None,
-            _valid_ip(ctx.ip_address) if ctx else None,
-            ctx.user_agent if ctx else None,
+            _valid_ip(actor.ip_address),
+            actor.user_agent,
             success,
             error_message,
         ),

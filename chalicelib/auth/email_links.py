@@ -7,7 +7,6 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.auth import mailer, ratelimit, repo
 from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import AcceptedOut, EmailVerifiedOut
@@ -15,6 +14,7 @@ from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.session_lifecycle import revoke_other_sessions
 from chalicelib.auth.timing import answer_no_sooner_than
 from chalicelib.auth.twofactor import account_subject
+from chalicelib.core.actor import Actor
 from chalicelib.errors import ValidationFailed
 from chalicelib.infra import crypto, db
 from chalicelib.infra.settings import get_settings
@@ -46,20 +46,20 @@ def send_verification(conn: psycopg.Connection, *, user_id: UUID, email: str) ->
     )
 
 
-def verify_email(ctx: RequestContext, *, token: str) -> EmailVerifiedOut:
+def verify_email(*, actor: Actor, token: str) -> EmailVerifiedOut:
     """Spend a verification link: the address is confirmed."""
     with db.transaction() as conn:
         user_id = repo.spend_email_token(conn, purpose=VERIFY, digest=crypto.token_digest(token))
         if user_id is None:
             raise ValidationFailed.field("token", "is invalid, used or expired")
         repo.set_email_verified(conn, user_id=user_id)
-        audit(conn, ctx, "auth.email_verified", user_id=user_id, resource_type="user", resource_id=user_id)
+        audit(conn, "auth.email_verified", actor=actor, user_id=user_id, resource_type="user", resource_id=user_id)
     return EmailVerifiedOut(email_verified=True)
 
 
-def request_password_reset(ctx: RequestContext, *, email: str) -> AcceptedOut:
+def request_password_reset(*, actor: Actor, email: str) -> AcceptedOut:
     """Send a reset link if the address has an account; the answer is the same either way, and as fast."""
-    ratelimit.hit(ratelimit.password_reset_ip_limit(), ctx.ip_address or "unknown")
+    ratelimit.hit(ratelimit.password_reset_ip_limit(), actor.ip_address or "unknown")
     ratelimit.hit(ratelimit.password_reset_limit(), account_subject(email))
     settings = get_settings()
     with answer_no_sooner_than(settings.password_reset_answer_ms / 1000, what="password reset request"):
@@ -82,8 +82,8 @@ def request_password_reset(ctx: RequestContext, *, email: str) -> AcceptedOut:
                 )
                 audit(
                     conn,
-                    ctx,
                     "auth.password_reset_requested",
+                    actor=actor,
                     user_id=user["id"],
                     resource_type="user",
                     resource_id=user["id"],
@@ -91,7 +91,7 @@ def request_password_reset(ctx: RequestContext, *, email: str) -> AcceptedOut:
     return AcceptedOut(message="If an account uses this address, a reset link is on its way.")
 
 
-def confirm_password_reset(ctx: RequestContext, *, token: str, new_password: str) -> None:
+def confirm_password_reset(*, actor: Actor, token: str, new_password: str) -> None:
     """Spend a reset link: new password, every session signed out."""
     with db.transaction() as conn:
         user_id = repo.spend_email_token(conn, purpose=RESET, digest=crypto.token_digest(token))
@@ -104,8 +104,8 @@ def confirm_password_reset(ctx: RequestContext, *, token: str, new_password: str
         revoked = revoke_other_sessions(conn, user_id=user_id, keep=None, reason="password_reset")
         audit(
             conn,
-            ctx,
             "auth.password_reset",
+            actor=actor,
             user_id=user_id,
             resource_type="user",
             resource_id=user_id,

@@ -6,17 +6,17 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.infra.logging import logger
 from chalicelib.notifications.service import create_notification
 
 
 def audit(
     conn: psycopg.Connection,
-    ctx: RequestContext,
     action: str,
     *,
+    actor: Actor,
     user_id: UUID | None,
     resource_type: str = "session",
     resource_id: UUID | None = None,
@@ -26,7 +26,7 @@ def audit(
 ) -> None:
     record_audit(
         conn,
-        ctx,
+        actor=actor,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,
@@ -44,7 +44,7 @@ def audit(
             "success": success,
             "error": error,
             "data": data,
-            "ip_address": ctx.ip_address,
+            "ip_address": actor.ip_address,
         },
     )
 

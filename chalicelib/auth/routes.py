@@ -30,43 +30,43 @@ routes = ApiBlueprint(__name__, tag="auth")
 )
 def register(ctx: RequestContext, body: RegisterIn):
     """Create an account and sign it in."""
-    return service.register(ctx, body=body)
+    return service.register(actor=ctx.actor, data=body)
 
 
 @routes.route("/auth/login", method="POST", body=LoginIn, response=AuthOut, auth=False, errors_=(401, 429))
 def login(ctx: RequestContext, body: LoginIn):
     """Sign in with email, password and, when 2FA is on, a TOTP or recovery code."""
-    return service.login(ctx, body=body)
+    return service.login(actor=ctx.actor, data=body)
 
 
 @routes.route("/auth/refresh", method="POST", body=RefreshIn, response=TokenPairOut, auth=False, errors_=(401,))
 def refresh(ctx: RequestContext, body: RefreshIn):
     """Spend a refresh token for a new access/refresh pair."""
-    return session_lifecycle.refresh(ctx, refresh_token=body.refresh_token)
+    return session_lifecycle.refresh(actor=ctx.actor, refresh_token=body.refresh_token)
 
 
 @routes.route("/auth/logout", method="POST", status=204)
 def logout(ctx: RequestContext):
     """Sign out the calling session."""
-    session_lifecycle.logout(ctx)
+    session_lifecycle.logout(actor=ctx.actor)
 
 
 @routes.route("/auth/logout-all", method="POST", status=204)
 def logout_all(ctx: RequestContext):
     """Sign out every session of the caller."""
-    session_lifecycle.logout_all(ctx)
+    session_lifecycle.logout_all(actor=ctx.actor)
 
 
 @routes.route("/auth/sessions", response=SessionList)
 def list_sessions(ctx: RequestContext):
     """The caller's live sessions; the calling one is marked current."""
-    return session_lifecycle.list_sessions(ctx)
+    return session_lifecycle.list_sessions(actor=ctx.actor)
 
 
 @routes.route("/auth/sessions/{session_id}", method="DELETE", status=204, errors_=(404,))
 def delete_session(ctx: RequestContext, session_id: UUID):
     """Sign out one of the caller's sessions."""
-    session_lifecycle.revoke_session(ctx, session_id=session_id)
+    session_lifecycle.revoke_session(actor=ctx.actor, session_id=session_id)
 
 
 # The next two answers carry secrets shown once (the TOTP secret, the recovery codes); an
@@ -74,25 +74,25 @@ def delete_session(ctx: RequestContext, session_id: UUID):
 @routes.route("/auth/2fa/setup", method="POST", response=TotpSetupOut, errors_=(401, 409, 429))
 def two_factor_setup(ctx: RequestContext):
     """Start two-factor authentication: a new TOTP secret."""
-    return twofactor.setup(ctx)
+    return twofactor.setup(actor=ctx.actor)
 
 
 @routes.route("/auth/2fa/enable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(401, 409, 429))
 def two_factor_enable(ctx: RequestContext, body: CodeIn):
     """Turn 2FA on with a code from the new secret; answers the recovery codes once."""
-    return twofactor.enable(ctx, code=body.code)
+    return twofactor.enable(actor=ctx.actor, code=body.code)
 
 
 @routes.route("/auth/2fa/disable", method="POST", body=CodeIn, response=TwoFactorOut, errors_=(409,))
 def two_factor_disable(ctx: RequestContext, body: CodeIn):
     """Turn 2FA off with a TOTP or recovery code."""
-    return twofactor.disable(ctx, code=body.code)
+    return twofactor.disable(actor=ctx.actor, code=body.code)
 
 
 @routes.route("/auth/verify-email", method="POST", body=TokenIn, response=EmailVerifiedOut, auth=False)
 def verify_email(ctx: RequestContext, body: TokenIn):
     """Confirm the email address with the token from the verification link."""
-    return email_links.verify_email(ctx, token=body.token)
+    return email_links.verify_email(actor=ctx.actor, token=body.token)
 
 
 @routes.route(
@@ -106,10 +106,10 @@ def verify_email(ctx: RequestContext, body: TokenIn):
 )
 def password_reset_request(ctx: RequestContext, body: PasswordResetRequestIn):
     """Email a reset link if an account uses this address (always 202)."""
-    return email_links.request_password_reset(ctx, email=body.email)
+    return email_links.request_password_reset(actor=ctx.actor, email=body.email)
 
 
 @routes.route("/auth/password-reset/confirm", method="POST", body=PasswordResetConfirmIn, status=204, auth=False)
 def password_reset_confirm(ctx: RequestContext, body: PasswordResetConfirmIn):
     """Set a new password with the token from the reset link; every session is signed out."""
-    email_links.confirm_password_reset(ctx, token=body.token, new_password=body.new_password)
+    email_links.confirm_password_reset(actor=ctx.actor, token=body.token, new_password=body.new_password)

@@ -5,48 +5,48 @@ from typing import Any
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.auth import email_links, ratelimit, repo
 from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import AuthOut, LoginIn, RegisterIn
 from chalicelib.auth.passwords import hash_password, needs_rehash, verify_password
 from chalicelib.auth.session_lifecycle import revoke_other_sessions, start_session
 from chalicelib.auth.twofactor import account_subject, verify_second_factor
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, Unauthorized, ValidationFailed
 from chalicelib.infra import db
 from chalicelib.users.service import load_user
 
 
-def _ip_subject(ctx: RequestContext) -> str:
-    return ctx.ip_address or "unknown"
+def _ip_subject(actor: Actor) -> str:
+    return actor.ip_address or "unknown"
 
 
-def register(ctx: RequestContext, *, body: RegisterIn) -> AuthOut:
+def register(*, actor: Actor, data: RegisterIn) -> AuthOut:
     """Create an account and sign it in; a verification link goes to the address."""
-    ratelimit.hit(ratelimit.registration_limit(), _ip_subject(ctx))
-    password_hash = hash_password(body.password)  # before the transaction: no lock held while hashing
+    ratelimit.hit(ratelimit.registration_limit(), _ip_subject(actor))
+    password_hash = hash_password(data.password)  # before the transaction: no lock held while hashing
     with db.transaction() as conn:
         user_id = repo.insert_user(
             conn,
-            email=body.email,
+            email=data.email,
             password_hash=password_hash,
-            first_name=body.first_name,
-            last_name=body.last_name,
-            timezone=body.timezone,
-            locale=body.locale,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            timezone=data.timezone,
+            locale=data.locale,
         )
         if user_id is None:
             raise Conflict("An account with this email already exists")
-        session_id, tokens, _ = start_session(conn, ctx, user_id=user_id, device_name=body.device_name)
-        email_links.send_verification(conn, user_id=user_id, email=body.email)
+        session_id, tokens, _ = start_session(conn, actor=actor, user_id=user_id, device_name=data.device_name)
+        email_links.send_verification(conn, user_id=user_id, email=data.email)
         audit(
             conn,
-            ctx,
             "auth.register",
+            actor=actor,
             user_id=user_id,
             resource_type="user",
             resource_id=user_id,
-            data={"email": body.email, "session_id": session_id},
+            data={"email": data.email, "session_id": session_id},
         )
         user = load_user(conn, user_id=user_id)
     return AuthOut(user=user, **tokens.model_dump())
@@ -59,25 +59,27 @@ class _Attempt:
     factor: str | None = None
 
 
-def login(ctx: RequestContext, *, body: LoginIn) -> AuthOut:
+def login(*, actor: Actor, data: LoginIn) -> AuthOut:
     """Check the password (and second factor) and open a session."""
-    account = account_subject(body.email)
+    account = account_subject(data.email)
     # Reserved before the password is checked, so concurrent guesses cannot all slip
     # under the limit; given back unless the check fails.
-    with ratelimit.sign_in_attempt(account=account, ip=_ip_subject(ctx)) as limited:
+    with ratelimit.sign_in_attempt(account=account, ip=_ip_subject(actor)) as limited:
         result: AuthOut | None = None
         with db.transaction() as conn:
-            attempt = _authenticate(conn, email=body.email, password=body.password, code=body.totp_code)
+            attempt = _authenticate(conn, email=data.email, password=data.password, code=data.totp_code)
             if attempt.failure is None:
-                result = _sign_in(conn, ctx, attempt=attempt, password=body.password, device_name=body.device_name)
+                result = _sign_in(
+                    conn, actor=actor, attempt=attempt, password=data.password, device_name=data.device_name
+                )
             else:
                 # Committed although the answer is 401: failed sign-ins are what the trail is for.
                 audit(
                     conn,
-                    ctx,
                     "auth.login",
+                    actor=actor,
                     user_id=attempt.user["id"] if attempt.user else None,
-                    data={"email": body.email},
+                    data={"email": data.email},
                     success=False,
                     error=attempt.failure,
                 )
@@ -91,13 +93,13 @@ def login(ctx: RequestContext, *, body: LoginIn) -> AuthOut:
 
 
 def _sign_in(
-    conn: psycopg.Connection, ctx: RequestContext, *, attempt: "_Attempt", password: str, device_name: str | None
+    conn: psycopg.Connection, *, actor: Actor, attempt: "_Attempt", password: str, device_name: str | None
 ) -> AuthOut:
     user = attempt.user
     if needs_rehash(user["password_hash"]):
         repo.set_password_hash(conn, user_id=user["id"], password_hash=hash_password(password), changed=False)
     repo.record_login(conn, user_id=user["id"])
-    session_id, tokens, new_device = start_session(conn, ctx, user_id=user["id"], device_name=device_name)
+    session_id, tokens, new_device = start_session(conn, actor=actor, user_id=user["id"], device_name=device_name)
     if new_device:
         where = f" ({device_name})" if device_name else ""
         notify_security(conn, user_id=user["id"], event="new_device", data={"session_id": session_id}, where=where)
@@ -106,8 +108,8 @@ def _sign_in(
         notify_security(conn, user_id=user["id"], event="recovery_code_used", left=left)
     audit(
         conn,
-        ctx,
         "auth.login",
+        actor=actor,
         user_id=user["id"],
         resource_id=session_id,
         data={"email": user["email"], "second_factor": attempt.factor, "new_device": new_device},
@@ -131,19 +133,19 @@ def _authenticate(conn: psycopg.Connection, *, email: str, password: str, code: 
     return _Attempt(user=user, factor=factor)
 
 
-def change_password(ctx: RequestContext, *, current_password: str, new_password: str) -> None:
+def change_password(*, actor: Actor, current_password: str, new_password: str) -> None:
     """Change the caller's password; every other session is signed out."""
     with db.transaction() as conn:
-        user = repo.credentials_by_id(conn, user_id=ctx.user_id)
+        user = repo.credentials_by_id(conn, user_id=actor.user_id)
         if user is None:
             raise Unauthorized("This session has been signed out", code="token_revoked")
-    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(ctx)) as limited:
+    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(actor)) as limited:
         if not verify_password(user["password_hash"], current_password):
             with db.transaction() as conn:
                 audit(
                     conn,
-                    ctx,
                     "auth.password_changed",
+                    actor=actor,
                     user_id=user["id"],
                     resource_type="user",
                     resource_id=user["id"],
@@ -157,13 +159,11 @@ def change_password(ctx: RequestContext, *, current_password: str, new_password:
     new_hash = hash_password(new_password)
     with db.transaction() as conn:
         repo.set_password_hash(conn, user_id=user["id"], password_hash=new_hash, changed=True)
-        revoked = revoke_other_sessions(
-            conn, user_id=user["id"], keep=ctx.principal.session_id, reason="password_changed"
-        )
+        revoked = revoke_other_sessions(conn, user_id=user["id"], keep=actor.session_id, reason="password_changed")
         audit(
             conn,
-            ctx,
             "auth.password_changed",
+            actor=actor,
             user_id=user["id"],
             resource_type="user",
             resource_id=user["id"],
@@ -172,13 +172,13 @@ def change_password(ctx: RequestContext, *, current_password: str, new_password:
         notify_security(conn, user_id=user["id"], event="password_changed")
 
 
-def confirm_identity(ctx: RequestContext, *, password: str | None, totp_code: str | None, purpose: str) -> None:
+def confirm_identity(*, actor: Actor, password: str | None, totp_code: str | None, purpose: str) -> None:
     """Re-check the caller's password (and second factor when on) before an irreversible act; 401 otherwise."""
     with db.transaction() as conn:
-        user = repo.credentials_by_id(conn, user_id=ctx.user_id)
+        user = repo.credentials_by_id(conn, user_id=actor.user_id)
     if user is None:
         raise Unauthorized("This session has been signed out", code="token_revoked")
-    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(ctx)) as limited:
+    with ratelimit.sign_in_attempt(account=account_subject(user["email"]), ip=_ip_subject(actor)) as limited:
         # A missing password costs one verification too: the answer takes the same time.
         if not verify_password(user["password_hash"] if password else None, password or ""):
             failure, message = "invalid_credentials", "The password is not correct"
@@ -187,7 +187,7 @@ def confirm_identity(ctx: RequestContext, *, password: str | None, totp_code: st
         elif user["two_factor_enabled"]:
             with db.transaction() as conn:
                 # Locked again: the code's step is claimed against the current row.
-                locked = repo.credentials_by_id(conn, user_id=ctx.user_id)
+                locked = repo.credentials_by_id(conn, user_id=actor.user_id)
                 factor = locked and verify_second_factor(conn, user=locked, code=totp_code)
             failure, message = (None, None) if factor else ("invalid_credentials", "The two-factor code is not valid")
         else:
@@ -195,7 +195,7 @@ def confirm_identity(ctx: RequestContext, *, password: str | None, totp_code: st
         if failure is None:
             return
         with db.transaction() as conn:
-            audit(conn, ctx, "auth.reauthenticate", user_id=user["id"], resource_type="user",
+            audit(conn, "auth.reauthenticate", actor=actor, user_id=user["id"], resource_type="user",
                   resource_id=user["id"], data={"purpose": purpose}, success=False, error=failure)  # fmt: skip
         if failure == "invalid_credentials":
             limited.failed()

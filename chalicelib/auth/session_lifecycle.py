@@ -18,12 +18,12 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.auth import repo
 from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import SessionList, SessionOut, TokenPairOut
 from chalicelib.auth.sessions import forget_sessions
 from chalicelib.auth.tokens import ACCESS_TOKEN_TTL, issue_access_token
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.infra import crypto, db
 from chalicelib.infra.settings import get_settings
@@ -42,10 +42,10 @@ def token_pair(*, user_id: UUID, session_id: UUID, refresh_token: str) -> TokenP
 
 
 def start_session(
-    conn: psycopg.Connection, ctx: RequestContext, *, user_id: UUID, device_name: str | None
+    conn: psycopg.Connection, *, actor: Actor, user_id: UUID, device_name: str | None
 ) -> tuple[UUID, TokenPairOut, bool]:
     """Open a session for a user who just proved who they are: (id, tokens, new device?)."""
-    device_hash = crypto.lookup_hash(f"device:{device_name or ''}\n{ctx.user_agent or ''}")
+    device_hash = crypto.lookup_hash(f"device:{device_name or ''}\n{actor.user_agent or ''}")
     known = repo.device_seen_before(conn, user_id=user_id, device_hash=device_hash)
     refresh_token = new_refresh_token()
     session_id = repo.insert_session(
@@ -55,26 +55,26 @@ def start_session(
         expires_at=datetime.now(UTC) + timedelta(days=get_settings().session_ttl_days),
         device_info={"name": device_name},
         device_hash=device_hash,
-        ip_address=_ip(ctx),
-        user_agent=(ctx.user_agent or None) and ctx.user_agent[:1000],
+        ip_address=_ip(actor.ip_address),
+        user_agent=(actor.user_agent or None) and actor.user_agent[:1000],
     )
     return session_id, token_pair(user_id=user_id, session_id=session_id, refresh_token=refresh_token), not known
 
 
-def refresh(ctx: RequestContext, *, refresh_token: str) -> TokenPairOut:
+def refresh(*, actor: Actor, refresh_token: str) -> TokenPairOut:
     """Spend a refresh token for a new pair; a spent one revokes its whole session."""
     digest = crypto.token_digest(refresh_token)
     replacement = new_refresh_token()
     with db.transaction() as conn:
         rotated = repo.rotate_refresh(conn, old_digest=digest, new_digest=crypto.token_digest(replacement))
         if rotated is not None:
-            audit(conn, ctx, "auth.refresh", user_id=rotated["user_id"], resource_id=rotated["id"])
+            audit(conn, "auth.refresh", actor=actor, user_id=rotated["user_id"], resource_id=rotated["id"])
             return token_pair(user_id=rotated["user_id"], session_id=rotated["id"], refresh_token=replacement)
-        failure = _refresh_failure(conn, ctx, digest=digest)
+        failure = _refresh_failure(conn, actor=actor, digest=digest)
     raise failure
 
 
-def _refresh_failure(conn: psycopg.Connection, ctx: RequestContext, *, digest: str) -> Unauthorized:
+def _refresh_failure(conn: psycopg.Connection, *, actor: Actor, digest: str) -> Unauthorized:
     """Why a refresh token did not rotate; records a reuse (committed with the caller's transaction)."""
     found = repo.session_of_refresh(conn, digest=digest)
     if found is None:
@@ -84,8 +84,8 @@ def _refresh_failure(conn: psycopg.Connection, ctx: RequestContext, *, digest: s
         forget_sessions(*revoked)
         audit(
             conn,
-            ctx,
             "auth.refresh_token_reuse",
+            actor=actor,
             user_id=found["user_id"],
             resource_id=found["id"],
             success=False,
@@ -100,39 +100,38 @@ def _refresh_failure(conn: psycopg.Connection, ctx: RequestContext, *, digest: s
     return Unauthorized("The refresh token is not valid")
 
 
-def logout(ctx: RequestContext) -> None:
+def logout(*, actor: Actor) -> None:
     """Revoke the calling session."""
-    principal = ctx.principal
     with db.transaction() as conn:
-        revoked = repo.revoke_sessions(conn, user_id=principal.user_id, only=principal.session_id, reason="logout")
+        revoked = repo.revoke_sessions(conn, user_id=actor.user_id, only=actor.session_id, reason="logout")
         forget_sessions(*revoked)
-        audit(conn, ctx, "auth.logout", user_id=principal.user_id, resource_id=principal.session_id)
+        audit(conn, "auth.logout", actor=actor, user_id=actor.user_id, resource_id=actor.session_id)
 
 
-def logout_all(ctx: RequestContext) -> None:
+def logout_all(*, actor: Actor) -> None:
     """Revoke every session of the caller, this one included."""
     with db.transaction() as conn:
-        revoked = repo.revoke_sessions(conn, user_id=ctx.user_id, reason="logout_all")
+        revoked = repo.revoke_sessions(conn, user_id=actor.user_id, reason="logout_all")
         forget_sessions(*revoked)
-        audit(conn, ctx, "auth.logout_all", user_id=ctx.user_id, data={"sessions_revoked": len(revoked)})
+        audit(conn, "auth.logout_all", actor=actor, user_id=actor.user_id, data={"sessions_revoked": len(revoked)})
 
 
-def list_sessions(ctx: RequestContext) -> SessionList:
+def list_sessions(*, actor: Actor) -> SessionList:
     """The caller's live sessions, the calling one marked current."""
     with db.transaction() as conn:
-        rows = repo.live_sessions(conn, user_id=ctx.user_id)
-    current = ctx.principal.session_id
+        rows = repo.live_sessions(conn, user_id=actor.user_id)
+    current = actor.session_id
     return SessionList(items=[SessionOut(**row, current=row["id"] == current) for row in rows])
 
 
-def revoke_session(ctx: RequestContext, *, session_id: UUID) -> None:
+def revoke_session(*, actor: Actor, session_id: UUID) -> None:
     """Revoke one of the caller's sessions; someone else's reads as not found."""
     with db.transaction() as conn:
-        revoked = repo.revoke_sessions(conn, user_id=ctx.user_id, only=session_id, reason="revoked")
+        revoked = repo.revoke_sessions(conn, user_id=actor.user_id, only=session_id, reason="revoked")
         if not revoked:
             raise NotFound("Session not found")
         forget_sessions(*revoked)
-        audit(conn, ctx, "auth.session_revoked", user_id=ctx.user_id, resource_id=session_id)
+        audit(conn, "auth.session_revoked", actor=actor, user_id=actor.user_id, resource_id=session_id)
 
 
 def revoke_other_sessions(conn: psycopg.Connection, *, user_id: UUID, keep: UUID | None, reason: str) -> int:
@@ -141,8 +140,8 @@ def revoke_other_sessions(conn: psycopg.Connection, *, user_id: UUID, keep: UUID
     return len(revoked)
 
 
-def _ip(ctx: RequestContext) -> str | None:
+def _ip(address: str | None) -> str | None:
     try:
-        return str(ipaddress.ip_address(ctx.ip_address)) if ctx.ip_address else None
+        return str(ipaddress.ip_address(address)) if address else None
     except ValueError:
         return None

@@ -17,10 +17,10 @@ from uuid import UUID
 import psycopg
 import pyotp
 
-from chalicelib.api.context import RequestContext
 from chalicelib.auth import ratelimit, repo
 from chalicelib.auth.events import audit, notify_security
 from chalicelib.auth.models import TotpSetupOut, TwoFactorOut
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, NotFound, Unauthorized
 from chalicelib.infra import crypto, db
 
@@ -87,24 +87,24 @@ def _locked_user(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any]:
     return user
 
 
-def setup(ctx: RequestContext) -> TotpSetupOut:
+def setup(*, actor: Actor) -> TotpSetupOut:
     """Start 2FA: a new secret, not yet in force until a code confirms it."""
     secret = pyotp.random_base32(length=32)
     with db.transaction() as conn:
-        user = _locked_user(conn, ctx.user_id)
+        user = _locked_user(conn, actor.user_id)
         if user["two_factor_enabled"]:
             raise Conflict("Two-factor authentication is already on; disable it first")
         repo.set_pending_totp(conn, user_id=user["id"], secret_enc=crypto.encrypt(secret, context=SECRET_CONTEXT))
-        audit(conn, ctx, "auth.2fa_setup", user_id=user["id"], resource_type="user", resource_id=user["id"])
+        audit(conn, "auth.2fa_setup", actor=actor, user_id=user["id"], resource_type="user", resource_id=user["id"])
         uri = pyotp.TOTP(secret).provisioning_uri(name=user["email"], issuer_name=ISSUER)
     return TotpSetupOut(secret=secret, otpauth_uri=uri)
 
 
-def enable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
+def enable(*, actor: Actor, code: str) -> TwoFactorOut:
     """Turn 2FA on once a code from the new secret checks out; returns the recovery codes."""
     codes = _new_recovery_codes()
     with db.transaction() as conn:
-        user = _locked_user(conn, ctx.user_id)
+        user = _locked_user(conn, actor.user_id)
         if user["two_factor_enabled"]:
             raise Conflict("Two-factor authentication is already on")
         if not user["totp_secret_enc"]:
@@ -123,8 +123,8 @@ def enable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
             notify_security(conn, user_id=user["id"], event="two_factor_enabled")
         audit(
             conn,
-            ctx,
             "auth.2fa_enabled",
+            actor=actor,
             user_id=user["id"],
             resource_type="user",
             resource_id=user["id"],
@@ -136,10 +136,10 @@ def enable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
     return TwoFactorOut(enabled=True, recovery_codes=codes)
 
 
-def disable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
+def disable(*, actor: Actor, code: str) -> TwoFactorOut:
     """Turn 2FA off with a current code (or a recovery code)."""
     with db.transaction() as conn:
-        user = _locked_user(conn, ctx.user_id)
+        user = _locked_user(conn, actor.user_id)
         if not user["two_factor_enabled"]:
             raise Conflict("Two-factor authentication is not on")
         with ratelimit.sign_in_attempt(account=account_subject(user["email"])) as limited:
@@ -152,8 +152,8 @@ def disable(ctx: RequestContext, *, code: str) -> TwoFactorOut:
             notify_security(conn, user_id=user["id"], event="two_factor_disabled")
         audit(
             conn,
-            ctx,
             "auth.2fa_disabled",
+            actor=actor,
             user_id=user["id"],
             resource_type="user",
             resource_id=user["id"],

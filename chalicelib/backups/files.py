@@ -99,16 +99,12 @@ class _Hashing:
 
 
 def _tar_chunks(keys: list[str], manifest: list[dict], report: FilesBackupReport) -> Iterator[bytes]:
-    from minio.error import S3Error
-
     sink = _Sink()
     with tarfile.open(fileobj=sink, mode="w|gz") as tar:
         for key in keys:
             try:
                 response = storage.open_stream(key)
-            except S3Error as exc:
-                if exc.code != "NoSuchKey":
-                    raise
+            except storage.ObjectNotFound:
                 report.vanished.append(key)  # deleted since the listing (erasure, retention)
                 continue
             try:
@@ -164,21 +160,19 @@ def run_files_backup(
 
 def restore_files(key: str) -> RestoreFilesReport:
     """Put every object of the archive back, each after its size and SHA-256 matched."""
-    from minio.error import S3Error
-
     started = time.monotonic()
     if not _KEY.match(key):
         raise RestoreFilesFailed(f"{key!r} is not a files backup (backups/files/…tar.gz)")
     try:
         manifest = json.loads(storage.get_bytes(manifest_key(key)))
-    except S3Error as exc:
+    except storage.StorageError as exc:
         raise RestoreFilesFailed(f"no manifest for {key}: {exc.code}") from exc
     expected = {o["key"]: o for o in manifest["objects"]}
     report = RestoreFilesReport(key=key)
     seen: set[str] = set()
     try:
         response = storage.open_stream(key)
-    except S3Error as exc:
+    except storage.StorageError as exc:
         raise RestoreFilesFailed(f"no archive {key}: {exc.code}") from exc
     try:
         with tarfile.open(fileobj=response, mode="r|gz") as tar:

@@ -8,6 +8,7 @@ import psycopg
 from chalicelib.audit.service import record_audit
 from chalicelib.bank_sync import repo
 from chalicelib.core import caching
+from chalicelib.core.actor import Actor
 from chalicelib.notifications.service import create_notification
 
 MESSAGES = {
@@ -38,6 +39,7 @@ def set_status(
     conn: psycopg.Connection,
     connection: dict,
     *,
+    actor: Actor,
     status: str,
     error_code: str | None,
     notice: str | None = None,
@@ -54,7 +56,7 @@ def set_status(
     if status != connection["status"]:
         record_audit(
             conn,
-            None,
+            actor=actor,
             action=f"bank_connection.{status}",
             resource_type="bank_connection",
             resource_id=row["id"],

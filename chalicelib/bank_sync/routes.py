@@ -23,14 +23,14 @@ NOT_CONFIGURED = 503
               errors_=(403, 404, NOT_CONFIGURED))  # fmt: skip
 def create_link_token(ctx: RequestContext, body: LinkTokenRequest):
     """A Plaid Link token to connect a bank."""
-    return service.create_link_token(ctx, family_id=body.family_id)
+    return service.create_link_token(actor=ctx.actor, family_id=body.family_id)
 
 
 @routes.route("/bank-connections", method="POST", body=ConnectionCreate, response=ConnectionOut, status=201,
               errors_=(403, 404, 409, NOT_CONFIGURED))  # fmt: skip
 def create_connection(ctx: RequestContext, body: ConnectionCreate):
     """Connect a bank with the public token Plaid Link returned; its accounts are linked."""
-    return service.connect(ctx, public_token=body.public_token, family_id=body.family_id)
+    return service.connect(actor=ctx.actor, public_token=body.public_token, family_id=body.family_id)
 
 
 @routes.route("/bank-connections", query=ConnectionQuery, response=ConnectionList, errors_=(NOT_CONFIGURED,))
@@ -48,21 +48,21 @@ def get_connection(ctx: RequestContext, connection_id: UUID):
 @routes.route("/bank-connections/{connection_id}", method="DELETE", status=204, errors_=(403, 404, NOT_CONFIGURED))
 def delete_connection(ctx: RequestContext, connection_id: UUID):
     """Disconnect the bank; the accounts and their history stay."""
-    service.delete_connection(ctx, connection_id=connection_id)
+    service.delete_connection(actor=ctx.actor, connection_id=connection_id)
 
 
 @routes.route("/bank-connections/{connection_id}/sync", method="POST", response=SyncAccepted, status=202,
               errors_=(403, 404, 409, NOT_CONFIGURED))  # fmt: skip
 def sync_connection(ctx: RequestContext, connection_id: UUID):
     """Sync the connection now, in the background."""
-    return service.request_sync_now(ctx, connection_id=connection_id)
+    return service.request_sync_now(actor=ctx.actor, connection_id=connection_id)
 
 
 @routes.route("/bank-connections/{connection_id}/update-link-token", method="POST", response=LinkTokenOut,
               errors_=(403, 404, 409, NOT_CONFIGURED))  # fmt: skip
 def update_link_token(ctx: RequestContext, connection_id: UUID):
     """A Link token in update mode, to repair a connection that needs its login again."""
-    return service.update_link_token(ctx, connection_id=connection_id)
+    return service.update_link_token(actor=ctx.actor, connection_id=connection_id)
 
 
 @routes.route("/webhooks/plaid", method="POST", auth=False, errors_=(401, NOT_CONFIGURED))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.bank_sync import mapping, providers, repo
 from chalicelib.bank_sync.models import (
@@ -22,6 +21,7 @@ from chalicelib.bank_sync.models import (
 from chalicelib.bank_sync.provider import BankProvider, ProviderError, ProviderItem
 from chalicelib.bank_sync.webhooks import request_sync
 from chalicelib.core import caching, paging
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, DomainError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, WRITE_TRANSACTIONS, Access, load_access
 from chalicelib.infra import db
@@ -80,27 +80,27 @@ def _load(conn, access: Access, connection_id: UUID, *, need=READ, lock: bool = 
     return row
 
 
-def create_link_token(ctx: RequestContext, *, family_id: UUID | None) -> LinkTokenOut:
+def create_link_token(*, actor: Actor, family_id: UUID | None) -> LinkTokenOut:
     """A Plaid Link token for the caller (transactions, their language, our webhook)."""
     provider = providers.provider()
     with db.transaction() as conn:
         if family_id is not None:
-            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
-        locale = repo.user_locale(conn, ctx.user_id)
-    token = _call(provider.create_link_token, client_user_id=str(ctx.user_id), language=mapping.language(locale))
+            load_access(conn, actor.user_id).require_family(family_id, MANAGE)
+        locale = repo.user_locale(conn, actor.user_id)
+    token = _call(provider.create_link_token, client_user_id=str(actor.user_id), language=mapping.language(locale))
     return LinkTokenOut(link_token=token.link_token, expiration=token.expiration)
 
 
-def connect(ctx: RequestContext, *, public_token: str, family_id: UUID | None) -> ConnectionOut:
+def connect(*, actor: Actor, public_token: str, family_id: UUID | None) -> ConnectionOut:
     """Exchange Link's public token, keep the access token sealed, link the item's accounts."""
     provider = providers.provider()
     with db.transaction() as conn:
         if family_id is not None:
-            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
+            load_access(conn, actor.user_id).require_family(family_id, MANAGE)
     exchanged = _call(provider.exchange_public_token, public_token)
     try:
         item = _call(provider.get_item, exchanged.access_token)
-        out = _record_connection(ctx, family_id=family_id, access_token=exchanged.access_token, item=item)
+        out = _record_connection(actor=actor, family_id=family_id, access_token=exchanged.access_token, item=item)
     except Conflict:
         raise  # the item is held by another connection: removing it would cut that one off
     except Exception:
@@ -125,17 +125,17 @@ def _request_sync_quietly(connection_id: UUID, reason: str) -> None:
         logger.warning("first bank sync not requested; the schedule will run it", extra={"id": str(connection_id)})
 
 
-def _record_connection(ctx: RequestContext, *, family_id: UUID | None, access_token: str, item: ProviderItem):
+def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: str, item: ProviderItem):
     with db.transaction() as conn:
         if family_id is not None:
-            load_access(conn, ctx.user_id).require_family(family_id, MANAGE)
+            load_access(conn, actor.user_id).require_family(family_id, MANAGE)
         existing = repo.find_by_item(conn, provider="plaid", item_id=item.item_id)
         if existing is not None:
             raise Conflict("This bank item is already connected")
         row = repo.insert_connection(
             conn,
             {
-                "user_id": ctx.user_id,
+                "user_id": actor.user_id,
                 "family_id": family_id,
                 "provider": "plaid",
                 "item_id": item.item_id,
@@ -145,24 +145,24 @@ def _record_connection(ctx: RequestContext, *, family_id: UUID | None, access_to
             },
         )
         for account in item.accounts:
-            _link_account(conn, ctx, row, account, institution=item.institution_name)
+            _link_account(conn, row, account, actor=actor, institution=item.institution_name)
         accounts = repo.linked_accounts(conn, [row["id"]])
         out = _out(row, accounts)
         record_audit(
             conn,
-            ctx,
+            actor=actor,
             action="bank_connection.create",
             resource_type="bank_connection",
             resource_id=row["id"],
             data={"institution": item.institution_name, "family_id": family_id, "accounts": len(accounts)},
         )
-        caching.invalidate_visible_to(conn, owner_id=ctx.user_id, family_id=family_id)
+        caching.invalidate_visible_to(conn, owner_id=actor.user_id, family_id=family_id)
         return out
 
 
-def _link_account(conn, ctx: RequestContext, connection: dict, account, *, institution: str | None) -> None:
+def _link_account(conn, connection: dict, account, *, actor: Actor, institution: str | None) -> None:
     existing = repo.find_relinkable_account(
-        conn, plaid_account_id=account.account_id, user_id=ctx.user_id, family_id=connection["family_id"]
+        conn, plaid_account_id=account.account_id, user_id=actor.user_id, family_id=connection["family_id"]
     )
     if existing is not None:
         repo.attach_account(conn, account_id=existing["id"], connection_id=connection["id"])
@@ -171,7 +171,7 @@ def _link_account(conn, ctx: RequestContext, connection: dict, account, *, insti
     repo.insert_linked_account(
         conn,
         {
-            "user_id": ctx.user_id,
+            "user_id": actor.user_id,
             "family_id": connection["family_id"],
             "name": (account.official_name or account.name or "Bank account")[:100],
             "type": mapping.account_type(account.type, account.subtype),
@@ -210,11 +210,11 @@ def get_connection(*, user_id: UUID, connection_id: UUID) -> ConnectionOut:
         return _out(row, repo.linked_accounts(conn, [row["id"]]))
 
 
-def delete_connection(ctx: RequestContext, *, connection_id: UUID) -> None:
+def delete_connection(*, actor: Actor, connection_id: UUID) -> None:
     """Remove the item at the bank provider and wipe its token; accounts and history stay."""
     provider = providers.provider()
     with db.transaction() as conn:
-        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE)
+        row = _load(conn, load_access(conn, actor.user_id), connection_id, need=MANAGE)
     if row["access_token_enc"] is not None:
         try:
             provider.remove_item(providers.open_token(row["access_token_enc"]))
@@ -222,41 +222,41 @@ def delete_connection(ctx: RequestContext, *, connection_id: UUID) -> None:
             if exc.kind != "revoked":  # already gone at Plaid: removing it here is all that is left
                 raise provider_failure(exc) from None
     with db.transaction() as conn:
-        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE, lock=True)
+        row = _load(conn, load_access(conn, actor.user_id), connection_id, need=MANAGE, lock=True)
         repo.update_connection(
             conn,
             connection_id,
             {"access_token_enc": None, "status": "revoked", "error_code": None, "removed_at": datetime.now(UTC)},
         )
         record_audit(
-            conn, ctx, action="bank_connection.delete", resource_type="bank_connection", resource_id=connection_id,
-            data={"institution": row["institution_name"]},
+            conn, actor=actor, action="bank_connection.delete", resource_type="bank_connection",
+            resource_id=connection_id, data={"institution": row["institution_name"]},
         )  # fmt: skip
         caching.invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 
-def update_link_token(ctx: RequestContext, *, connection_id: UUID) -> LinkTokenOut:
+def update_link_token(*, actor: Actor, connection_id: UUID) -> LinkTokenOut:
     """A Link token in update mode, to repair a connection whose login lapsed."""
     provider = providers.provider()
     with db.transaction() as conn:
-        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=MANAGE)
-        locale = repo.user_locale(conn, ctx.user_id)
+        row = _load(conn, load_access(conn, actor.user_id), connection_id, need=MANAGE)
+        locale = repo.user_locale(conn, actor.user_id)
     if row["access_token_enc"] is None:
         raise Conflict("This bank connection was removed; link the bank again", code="bank_connection_revoked")
     token = _call(
         provider.create_link_token,
-        client_user_id=str(ctx.user_id),
+        client_user_id=str(actor.user_id),
         language=mapping.language(locale),
         access_token=providers.open_token(row["access_token_enc"]),
     )
     return LinkTokenOut(link_token=token.link_token, expiration=token.expiration)
 
 
-def request_sync_now(ctx: RequestContext, *, connection_id: UUID) -> SyncAccepted:
+def request_sync_now(*, actor: Actor, connection_id: UUID) -> SyncAccepted:
     """Ask for a sync of this connection in the background."""
     providers.require_configured()
     with db.transaction() as conn:
-        row = _load(conn, load_access(conn, ctx.user_id), connection_id, need=WRITE_TRANSACTIONS)
+        row = _load(conn, load_access(conn, actor.user_id), connection_id, need=WRITE_TRANSACTIONS)
     if row["access_token_enc"] is None:
         raise Conflict("This bank connection was removed; link the bank again", code="bank_connection_revoked")
     request_sync(connection_id=connection_id, reason="requested")

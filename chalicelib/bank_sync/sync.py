@@ -25,11 +25,13 @@ from chalicelib.bank_sync.provider import BankProvider, ProviderError, SyncPage
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.core import caching
+from chalicelib.core.actor import Actor
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.search.outbox import record_changes
 
+ACTOR = Actor.system("schedule:bank-sync")
 LOCK_CLASS = 19_019  # advisory lock namespace of bank sync (first key of the two-int form)
 MAX_RESTARTS = 3
 BACKOFF_BASE = timedelta(minutes=15)
@@ -244,7 +246,7 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
             repo.set_last_sync(conn, connection_id=connection_id)
         repo.update_connection(conn, connection_id, changes)
         if connection["status"] in ("login_required", "error") and not page.has_more:
-            connection_status.set_status(conn, connection, status="active", error_code=None)
+            connection_status.set_status(conn, connection, actor=ACTOR, status="active", error_code=None)
         repo.add_sync_counts(
             conn, log_id=report.log_id, added=len(written.inserted), updated=len(written.updated),
             deleted=len(written.deleted), metadata=metadata,
@@ -284,9 +286,11 @@ def _failed(connection_id: UUID, report: SyncReport, exc: ProviderError) -> Sync
     with db.transaction() as conn:
         connection = repo.get_connection(conn, connection_id, lock=True)
         if exc.kind == "login_required":
-            connection_status.set_status(conn, connection, status="login_required", error_code=exc.code)
+            connection_status.set_status(conn, connection, actor=ACTOR, status="login_required", error_code=exc.code)
         elif exc.kind == "revoked":
-            connection_status.set_status(conn, connection, status="revoked", error_code=exc.code, wipe_token=True)
+            connection_status.set_status(
+                conn, connection, actor=ACTOR, status="revoked", error_code=exc.code, wipe_token=True
+            )
         elif exc.kind == "rate_limited":
             failures = connection["sync_failures"] + 1
             wait = max(timedelta(seconds=exc.retry_after), min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_MAX))
@@ -297,7 +301,7 @@ def _failed(connection_id: UUID, report: SyncReport, exc: ProviderError) -> Sync
             failures = connection["sync_failures"] + 1
             repo.update_connection(conn, connection_id, {"sync_failures": failures})
             if failures >= 3:  # one blip is not worth a notification; a streak is
-                connection_status.set_status(conn, connection, status="error", error_code=exc.code)
+                connection_status.set_status(conn, connection, actor=ACTOR, status="error", error_code=exc.code)
         repo.finish_sync_log(
             conn,
             log_id=report.log_id,

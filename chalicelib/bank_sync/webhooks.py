@@ -21,11 +21,13 @@ import jwt
 
 from chalicelib.bank_sync import connection_status, providers, repo
 from chalicelib.bank_sync.provider import BankProvider, ProviderError
+from chalicelib.core.actor import Actor
 from chalicelib.errors import ServiceUnavailable, Unauthorized
 from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
+ACTOR = Actor.system("plaid-webhook")
 JOB_PREFIX = "bank-sync/"
 _keys: dict[str, dict[str, Any]] = {}  # kid -> JWK, for the life of the process
 SYNC_CODES = {"SYNC_UPDATES_AVAILABLE", "DEFAULT_UPDATE", "INITIAL_UPDATE", "HISTORICAL_UPDATE"}
@@ -139,20 +141,22 @@ def _act(conn, connection: dict, webhook_type: str, code: str, payload: dict) ->
     if webhook_type != "ITEM":
         return "ignored"
     if code == "ITEM_LOGIN_REQUIRED" or (code == "ERROR" and error_code == "ITEM_LOGIN_REQUIRED"):
-        connection_status.set_status(conn, connection, status="login_required", error_code="ITEM_LOGIN_REQUIRED")
+        connection_status.set_status(
+            conn, connection, actor=ACTOR, status="login_required", error_code="ITEM_LOGIN_REQUIRED"
+        )
         return "login_required"
     if code == "ERROR":
-        connection_status.set_status(conn, connection, status="error", error_code=error_code or "ERROR")
+        connection_status.set_status(conn, connection, actor=ACTOR, status="error", error_code=error_code or "ERROR")
         return "error"
     if code in ("PENDING_EXPIRATION", "PENDING_DISCONNECT"):
         connection_status.set_status(
-            conn, connection, status="login_required", error_code=code, notice="pending_expiration"
+            conn, connection, actor=ACTOR, status="login_required", error_code=code, notice="pending_expiration"
         )
         return "login_required"
     if code in ("USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED"):
-        connection_status.set_status(conn, connection, status="revoked", error_code=code, wipe_token=True)
+        connection_status.set_status(conn, connection, actor=ACTOR, status="revoked", error_code=code, wipe_token=True)
         return "revoked"
     if code == "LOGIN_REPAIRED" and connection["status"] in ("login_required", "error"):
-        connection_status.set_status(conn, connection, status="active", error_code=None)
+        connection_status.set_status(conn, connection, actor=ACTOR, status="active", error_code=None)
         return "active"
     return "ignored"

@@ -21,37 +21,38 @@ routes = ApiBlueprint(__name__, tag="budgets")
 @routes.route("/budgets", method="POST", body=BudgetCreate, response=BudgetOut, status=201, errors_=(400, 403, 404))
 def create_budget(ctx: RequestContext, body: BudgetCreate):
     """Create a budget with per-category allocations."""
-    return service.create_budget(ctx, user_id=ctx.user_id, body=body)
+    return BudgetOut.model_validate(service.create_budget(actor=ctx.actor, data=body))
 
 
 @routes.route("/budgets", query=BudgetListQuery, response=BudgetPage, errors_=(400, 404))
 def list_budgets(ctx: RequestContext, query: BudgetListQuery):
     """The caller's and their families' budgets."""
-    return service.list_budgets(
+    budgets, next_cursor = service.list_budgets(
         user_id=ctx.user_id,
         family_id=query.family_id,
         include_inactive=query.include_inactive,
         cursor=query.cursor,
         limit=query.limit,
     )
+    return BudgetPage(items=[BudgetOut.model_validate(b) for b in budgets], next_cursor=next_cursor)
 
 
 @routes.route("/budgets/{budget_id}", response=BudgetOut, errors_=(404,))
 def get_budget(ctx: RequestContext, budget_id: UUID):
     """One budget."""
-    return service.get_budget(user_id=ctx.user_id, budget_id=budget_id)
+    return BudgetOut.model_validate(service.get_budget(user_id=ctx.user_id, budget_id=budget_id))
 
 
 @routes.route("/budgets/{budget_id}", method="PATCH", body=BudgetPatch, response=BudgetOut, errors_=(400, 403, 404))
 def update_budget(ctx: RequestContext, budget_id: UUID, body: BudgetPatch):
     """Change a budget; `categories` replaces its allocations."""
-    return service.update_budget(ctx, user_id=ctx.user_id, budget_id=budget_id, body=body)
+    return BudgetOut.model_validate(service.update_budget(actor=ctx.actor, budget_id=budget_id, data=body))
 
 
 @routes.route("/budgets/{budget_id}", method="DELETE", status=204, errors_=(403, 404))
 def delete_budget(ctx: RequestContext, budget_id: UUID):
     """Delete a budget."""
-    service.delete_budget(ctx, user_id=ctx.user_id, budget_id=budget_id)
+    service.delete_budget(actor=ctx.actor, budget_id=budget_id)
 
 
 @routes.route("/budgets/{budget_id}/status", query=StatusQuery, response=BudgetStatus, errors_=(400, 404))

@@ -8,11 +8,11 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets import repo, spending
-from chalicelib.budgets.models import BudgetCreate, BudgetOut, BudgetPage, BudgetPatch, BudgetStatus, CategoryStatus
+from chalicelib.budgets.models import BudgetCreate, BudgetPatch, BudgetStatus, CategoryStatus
 from chalicelib.budgets.periods import period_containing
+from chalicelib.core.actor import Actor
 from chalicelib.core.caching import invalidate_visible_to
 from chalicelib.core.dates import local_today, user_timezone
 from chalicelib.core.paging import decode_created, page
@@ -54,10 +54,6 @@ def _validate(fields: dict[str, Any], category_ids: list[UUID] | None, usable: s
         raise ValidationFailed("The budget is not valid", details=details)
 
 
-def _out(row: dict[str, Any]) -> BudgetOut:
-    return BudgetOut.model_validate(row)
-
-
 def _load(conn: psycopg.Connection, access, budget_id: UUID, need, *, for_update: bool = False) -> dict[str, Any]:
     row = repo.get(conn, budget_id, for_update=for_update)
     if row is None:
@@ -70,26 +66,29 @@ def _lines(body_lines) -> list[dict[str, Any]]:
     return [line.model_dump() for line in body_lines]
 
 
-def create_budget(ctx: RequestContext, *, user_id: UUID, body: BudgetCreate) -> BudgetOut:
+def create_budget(*, actor: Actor, data: BudgetCreate) -> dict[str, Any]:
     """Create a budget with its category allocations."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         access = load_access(conn, user_id)
-        if body.family_id is not None:
-            access.require_family(body.family_id, MANAGE)
-        fields = body.model_dump(exclude={"categories", "family_id"})
-        ids = [line.category_id for line in body.categories]
-        _validate(fields, ids, repo.usable_categories(conn, access, ids, family_id=body.family_id))
-        budget_id = repo.insert(conn, user_id=user_id, family_id=body.family_id, fields=fields)
-        repo.replace_categories(conn, budget_id, _lines(body.categories))
-        out = _out(repo.get(conn, budget_id))
-        record_audit(conn, ctx, action="budget.create", resource_type="budget", resource_id=budget_id, data=fields)
-        invalidate_visible_to(conn, owner_id=user_id, family_id=body.family_id)
-        return out
+        if data.family_id is not None:
+            access.require_family(data.family_id, MANAGE)
+        fields = data.model_dump(exclude={"categories", "family_id"})
+        ids = [line.category_id for line in data.categories]
+        _validate(fields, ids, repo.usable_categories(conn, access, ids, family_id=data.family_id))
+        budget_id = repo.insert(conn, user_id=user_id, family_id=data.family_id, fields=fields)
+        repo.replace_categories(conn, budget_id, _lines(data.categories))
+        budget = repo.get(conn, budget_id)
+        record_audit(
+            conn, actor=actor, action="budget.create", resource_type="budget", resource_id=budget_id, data=fields
+        )
+        invalidate_visible_to(conn, owner_id=user_id, family_id=data.family_id)
+        return budget
 
 
 def list_budgets(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
-) -> BudgetPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's and their families' budgets, newest first."""
     after = decode_created(cursor)
     with db.transaction() as conn:
@@ -100,43 +99,44 @@ def list_budgets(
             conn, access, family_id=family_id, include_inactive=include_inactive, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
-    return BudgetPage(items=[_out(r) for r in items], next_cursor=next_cursor)
+    return items, next_cursor
 
 
-def get_budget(*, user_id: UUID, budget_id: UUID) -> BudgetOut:
+def get_budget(*, user_id: UUID, budget_id: UUID) -> dict[str, Any]:
     """One budget the caller can see."""
     with db.transaction() as conn:
-        return _out(_load(conn, load_access(conn, user_id), budget_id, READ))
+        return _load(conn, load_access(conn, user_id), budget_id, READ)
 
 
-def update_budget(ctx: RequestContext, *, user_id: UUID, budget_id: UUID, body: BudgetPatch) -> BudgetOut:
+def update_budget(*, actor: Actor, budget_id: UUID, data: BudgetPatch) -> dict[str, Any]:
     """Change a budget; `categories`, when given, replaces its allocations."""
-    changes = body.model_dump(exclude_unset=True, exclude={"categories"})
-    for required in ("name", "period_type", "start_date", "total_amount", "currency", "is_active"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed.field(required, "may not be null")
+    user_id = actor.user_id
+    changes = data.model_dump(exclude_unset=True, exclude={"categories"})
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         row = _load(conn, access, budget_id, MANAGE, for_update=True)
         merged = {**row, **changes}
-        ids = [line.category_id for line in body.categories] if body.categories is not None else None
+        ids = [line.category_id for line in data.categories] if data.categories is not None else None
         usable = repo.usable_categories(conn, access, ids or [], family_id=row["family_id"])
         _validate(merged, ids, usable)
         repo.update(conn, budget_id, changes)
-        if body.categories is not None:
-            repo.replace_categories(conn, budget_id, _lines(body.categories))
-        out = _out(repo.get(conn, budget_id))
-        record_audit(conn, ctx, action="budget.update", resource_type="budget", resource_id=budget_id, data=changes)
+        if data.categories is not None:
+            repo.replace_categories(conn, budget_id, _lines(data.categories))
+        budget = repo.get(conn, budget_id)
+        record_audit(
+            conn, actor=actor, action="budget.update", resource_type="budget", resource_id=budget_id, data=changes
+        )
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return out
+        return budget
 
 
-def delete_budget(ctx: RequestContext, *, user_id: UUID, budget_id: UUID) -> None:
+def delete_budget(*, actor: Actor, budget_id: UUID) -> None:
     """Delete a budget and its allocations."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), budget_id, MANAGE, for_update=True)
         repo.delete(conn, budget_id)
-        record_audit(conn, ctx, action="budget.delete", resource_type="budget", resource_id=budget_id)
+        record_audit(conn, actor=actor, action="budget.delete", resource_type="budget", resource_id=budget_id)
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 

@@ -1,15 +1,16 @@
 """Use cases of categorization rules: a user's own (or, for admins, their family's)
 rules that the importer and the create-transaction path apply first."""
 
+from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.categorization import repo
-from chalicelib.categorization.models import RuleCreate, RuleOut, RulePage, RulePatch
+from chalicelib.categorization.models import RuleCreate, RulePatch
 from chalicelib.core import paging
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import db
@@ -43,21 +44,24 @@ def _check_pattern(conn: psycopg.Connection, match_type: str, pattern: str) -> N
         raise ValidationFailed.field("pattern", "is not a valid regular expression")
 
 
-def create_rule(ctx: RequestContext, *, user_id: UUID, body: RuleCreate) -> RuleOut:
+def create_rule(*, actor: Actor, data: RuleCreate) -> dict[str, Any]:
     """Create a rule: personal, or for a family the caller administers."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         access = load_access(conn, user_id)
-        if body.family_id is not None:
-            access.require_family(body.family_id, MANAGE)
-        _check_category(conn, access, body.category_id, body.family_id)
-        _check_pattern(conn, body.match_type, body.pattern)
-        row = repo.insert(conn, user_id=user_id, fields=body.model_dump())
-        record_audit(conn, ctx, action="categorization_rule.created", resource_type="categorization_rule",
-                     resource_id=row["id"], data=body.model_dump())  # fmt: skip
-    return RuleOut.model_validate(row)
+        if data.family_id is not None:
+            access.require_family(data.family_id, MANAGE)
+        _check_category(conn, access, data.category_id, data.family_id)
+        _check_pattern(conn, data.match_type, data.pattern)
+        row = repo.insert(conn, user_id=user_id, fields=data.model_dump())
+        record_audit(conn, actor=actor, action="categorization_rule.created", resource_type="categorization_rule",
+                     resource_id=row["id"], data=data.model_dump())  # fmt: skip
+    return row
 
 
-def list_rules(*, user_id: UUID, limit: int, cursor: str | None, family_id: UUID | None) -> RulePage:
+def list_rules(
+    *, user_id: UUID, limit: int, cursor: str | None, family_id: UUID | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """The rules the caller can see: their own and their families'."""
     after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
@@ -65,16 +69,13 @@ def list_rules(*, user_id: UUID, limit: int, cursor: str | None, family_id: UUID
         if family_id is not None:
             access.require_family(family_id, READ)
         rows = repo.list_visible(conn, visible=access.visible(), limit=limit + 1, after=after, family_id=family_id)
-    page, next_cursor = paging.page(rows, limit)
-    return RulePage(items=[RuleOut.model_validate(r) for r in page], next_cursor=next_cursor)
+    return paging.page(rows, limit)
 
 
-def update_rule(ctx: RequestContext, *, user_id: UUID, rule_id: UUID, body: RulePatch) -> RuleOut:
+def update_rule(*, actor: Actor, rule_id: UUID, data: RulePatch) -> dict[str, Any]:
     """Change a rule's pattern, target category, priority or state."""
-    changes = body.model_dump(exclude_unset=True)
-    for name in ("category_id", "pattern", "match_type", "field", "priority", "is_active"):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed.field(name, "may not be null")
+    user_id = actor.user_id
+    changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         rule = _authorize(access, repo.get(conn, rule_id, for_update=True), MANAGE)
@@ -82,16 +83,17 @@ def update_rule(ctx: RequestContext, *, user_id: UUID, rule_id: UUID, body: Rule
             _check_category(conn, access, changes["category_id"], rule["family_id"])
         _check_pattern(conn, changes.get("match_type", rule["match_type"]), changes.get("pattern", rule["pattern"]))
         row = repo.update(conn, rule_id, changes) if changes else rule
-        record_audit(conn, ctx, action="categorization_rule.updated", resource_type="categorization_rule",
+        record_audit(conn, actor=actor, action="categorization_rule.updated", resource_type="categorization_rule",
                      resource_id=rule_id, data=changes)  # fmt: skip
-    return RuleOut.model_validate(row)
+    return row
 
 
-def delete_rule(ctx: RequestContext, *, user_id: UUID, rule_id: UUID) -> None:
+def delete_rule(*, actor: Actor, rule_id: UUID) -> None:
     """Delete a rule."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         access = load_access(conn, user_id)
         _authorize(access, repo.get(conn, rule_id, for_update=True), MANAGE)
         repo.delete(conn, rule_id)
-        record_audit(conn, ctx, action="categorization_rule.deleted", resource_type="categorization_rule",
+        record_audit(conn, actor=actor, action="categorization_rule.deleted", resource_type="categorization_rule",
                      resource_id=rule_id)  # fmt: skip

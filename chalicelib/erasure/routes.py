@@ -11,4 +11,4 @@ routes = ApiBlueprint(__name__, tag="users")
 @routes.route("/users/me", method="DELETE", body=EraseIn, status=204, errors_=(401, 429))
 def erase_me(ctx: RequestContext, body: EraseIn):
     """Erase the caller's personal data; shared family data and the masked audit trail stay."""
-    service.erase_me(ctx, user_id=ctx.user_id, password=body.password, totp_code=body.totp_code)
+    service.erase_me(actor=ctx.actor, password=body.password, totp_code=body.totp_code)

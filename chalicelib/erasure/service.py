@@ -21,10 +21,10 @@ backups and erasure" has the table and the reasons):
 from typing import Any
 from uuid import UUID
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.auth.service import confirm_identity
 from chalicelib.auth.sessions import forget_sessions
+from chalicelib.core.actor import Actor
 from chalicelib.core.caching import invalidate_users
 from chalicelib.erasure import repo
 from chalicelib.erasure.scrub import scrub
@@ -57,10 +57,11 @@ def _families(conn, user_id: UUID, summary: dict[str, Any]) -> tuple[set[UUID], 
     return audience, gone_transactions, gone_categories
 
 
-def erase_me(ctx: RequestContext, *, user_id: UUID, password: str | None, totp_code: str | None) -> None:
+def erase_me(*, actor: Actor, password: str | None, totp_code: str | None) -> None:
     """Erase the caller's personal data; shared family data and the masked audit trail stay."""
+    user_id = actor.user_id
     # Irreversible: a stolen access token alone must not be enough (issue 16).
-    confirm_identity(ctx, password=password, totp_code=totp_code, purpose="user.erase")
+    confirm_identity(actor=actor, password=password, totp_code=totp_code, purpose="user.erase")
     summary: dict[str, Any] = {"families_handed_over": 0, "families_deleted": 0}
     with db.transaction() as conn:
         user = repo.lock_user(conn, user_id)
@@ -95,9 +96,15 @@ def erase_me(ctx: RequestContext, *, user_id: UUID, password: str | None, totp_c
             other_tables=swept,
         )
         summary["objects_deleted"] = sum(storage.delete_prefix(f"{p}/{user_id}/") for p in STORAGE_PREFIXES)
-        # No request context: the request's IP address and user agent are this person's data.
+        # Not the request's actor: its IP address and user agent are this person's data.
         record_audit(
-            conn, None, action="user.erased", resource_type="user", resource_id=user_id, user_id=user_id, data=summary
+            conn,
+            actor=Actor.system("erasure"),
+            action="user.erased",
+            resource_type="user",
+            resource_id=user_id,
+            user_id=user_id,
+            data=summary,
         )
         forget_sessions(*sessions)
         invalidate_users(audience | {user_id})

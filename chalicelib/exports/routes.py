@@ -13,7 +13,7 @@ routes = ApiBlueprint(__name__, tag="exports")
 @routes.route("/exports", method="POST", body=ExportCreate, response=ExportCreated, status=202, errors_=(404, 503))
 def create_export(ctx: RequestContext, body: ExportCreate):
     """Ask for an export; the file is built in the background."""
-    job = service.create_export(ctx, user_id=ctx.user_id, request=body)
+    job = service.create_export(actor=ctx.actor, data=body)
     return ExportCreated.model_validate(job)
 
 

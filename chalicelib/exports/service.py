@@ -11,9 +11,9 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.core import paging
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.exports import repo, report_repo
 from chalicelib.exports.models import ExportCreate
@@ -82,48 +82,49 @@ def authorized_scope(
     )
 
 
-def create_export(ctx: RequestContext, *, user_id: UUID, request: ExportCreate) -> dict[str, Any]:
+def create_export(*, actor: Actor, data: ExportCreate) -> dict[str, Any]:
     """Record an export job and hand it to the background builder."""
-    _check_range(request.date_from, request.date_to)
+    user_id = actor.user_id
+    _check_range(data.date_from, data.date_to)
     with db.transaction() as conn:
         authorized_scope(
             conn,
             user_id=user_id,
-            date_from=request.date_from,
-            date_to=request.date_to,
-            account_id=request.account_id,
-            family_id=request.family_id,
-            include_archived=request.include_archived,
+            date_from=data.date_from,
+            date_to=data.date_to,
+            account_id=data.account_id,
+            family_id=data.family_id,
+            include_archived=data.include_archived,
         )
         job = repo.insert_job(
             conn,
             user_id=user_id,
-            format=request.format,
-            date_from=request.date_from,
-            date_to=request.date_to,
-            account_id=request.account_id,
-            family_id=request.family_id,
-            include_archived=request.include_archived,
+            format=data.format,
+            date_from=data.date_from,
+            date_to=data.date_to,
+            account_id=data.account_id,
+            family_id=data.family_id,
+            include_archived=data.include_archived,
         )
         record_audit(
             conn,
-            ctx,
+            actor=actor,
             action="export.create",
             resource_type="export",
             resource_id=job["id"],
-            data=request.model_dump(mode="json", by_alias=True),
+            data=data.model_dump(mode="json", by_alias=True),
         )
         # Written before the commit: if storage is down the request fails and no job is
         # left pending forever. The event may then reach the builder a moment before the
         # row is committed; the builder raises so the event is delivered again.
-        payload = {"id": str(job["id"]), "user_id": str(user_id), **request.model_dump(mode="json", by_alias=True)}
+        payload = {"id": str(job["id"]), "user_id": str(user_id), **data.model_dump(mode="json", by_alias=True)}
         try:
             storage.put_bytes(
                 job_prefix(user_id, job["id"]) + JOB_OBJECT,
                 json.dumps(payload).encode(),
                 content_type="application/json",
             )
-        except Exception as exc:
+        except storage.StorageError as exc:
             logger.warning("export job object not written", extra={"error": f"{type(exc).__name__}: {exc}"})
             raise ServiceUnavailable("File storage is unavailable; try again shortly") from None
     return job

@@ -22,7 +22,7 @@ routes = ApiBlueprint(__name__, tag="families")
 @routes.route("/families", method="POST", body=FamilyCreate, response=FamilyOut, status=201)
 def create_family(ctx: RequestContext, body: FamilyCreate):
     """Create a family; the caller becomes its owner."""
-    return service.create_family(ctx, data=body)
+    return service.create_family(actor=ctx.actor, data=body)
 
 
 @routes.route("/families", response=FamilyList)
@@ -40,13 +40,13 @@ def get_family(ctx: RequestContext, family_id: UUID):
 @routes.route("/families/{family_id}", method="PATCH", body=FamilyPatch, response=FamilyOut, errors_=(403, 404))
 def update_family(ctx: RequestContext, family_id: UUID, body: FamilyPatch):
     """Rename or describe a family (owner or admin)."""
-    return service.update_family(ctx, family_id=family_id, data=body)
+    return service.update_family(actor=ctx.actor, family_id=family_id, data=body)
 
 
 @routes.route("/families/{family_id}", method="DELETE", status=204, errors_=(403, 404, 409))
 def delete_family(ctx: RequestContext, family_id: UUID):
     """Delete a family (owner; refused with 409 while it has accounts)."""
-    service.delete_family(ctx, family_id=family_id)
+    service.delete_family(actor=ctx.actor, family_id=family_id)
 
 
 @routes.route("/families/{family_id}/members", response=MemberList, errors_=(404,))
@@ -65,7 +65,7 @@ def list_members(ctx: RequestContext, family_id: UUID):
 )
 def add_member(ctx: RequestContext, family_id: UUID, body: MemberAdd):
     """Add an existing user to the family (owner or admin)."""
-    return service.add_member(ctx, family_id=family_id, data=body)
+    return service.add_member(actor=ctx.actor, family_id=family_id, data=body)
 
 
 @routes.route(
@@ -77,10 +77,10 @@ def add_member(ctx: RequestContext, family_id: UUID, body: MemberAdd):
 )
 def update_member(ctx: RequestContext, family_id: UUID, user_id: UUID, body: MemberPatch):
     """Change a member's role; role "owner" hands ownership over (owner only)."""
-    return service.update_member(ctx, family_id=family_id, user_id=user_id, data=body)
+    return service.update_member(actor=ctx.actor, family_id=family_id, user_id=user_id, data=body)
 
 
 @routes.route("/families/{family_id}/members/{user_id}", method="DELETE", status=204, errors_=(403, 404, 409))
 def remove_member(ctx: RequestContext, family_id: UUID, user_id: UUID):
     """Remove a member (owner or admin) or leave the family."""
-    service.remove_member(ctx, family_id=family_id, user_id=user_id)
+    service.remove_member(actor=ctx.actor, family_id=family_id, user_id=user_id)

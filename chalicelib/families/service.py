@@ -19,8 +19,8 @@ so no two requests can wait on each other in a cycle."""
 from typing import Any
 from uuid import UUID
 
-from chalicelib.api.context import RequestContext
 from chalicelib.core import caching
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.families import repo
 from chalicelib.families.access import MANAGE, OWN, READ, Role, load_access
@@ -47,53 +47,49 @@ def get_family(*, user_id: UUID, family_id: UUID) -> FamilyOut:
         return _out(repo.get(conn, family_id), role)
 
 
-def create_family(ctx: RequestContext, *, data: FamilyCreate) -> FamilyOut:
+def create_family(*, actor: Actor, data: FamilyCreate) -> FamilyOut:
     """Create a family; the caller becomes its owner."""
     with db.transaction() as conn:
-        family = repo.insert(conn, owner_id=ctx.user_id, name=data.name, description=data.description)
+        family = repo.insert(conn, owner_id=actor.user_id, name=data.name, description=data.description)
         out = _out(family, Role.owner)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="family.create",
             resource_type="family",
             resource_id=family["id"],
             before=None,
             after=out.model_dump(mode="json"),
-            owners=[(ctx.user_id, None)],
+            owners=[(actor.user_id, None)],
         )
         return out
 
 
-def update_family(ctx: RequestContext, *, family_id: UUID, data: FamilyPatch) -> FamilyOut:
+def update_family(*, actor: Actor, family_id: UUID, data: FamilyPatch) -> FamilyOut:
     """Rename or describe a family (owner or admin)."""
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        from chalicelib.errors import ValidationFailed
-
-        raise ValidationFailed.field("name", "cannot be null")
     with db.transaction() as conn:
         before = repo.get(conn, family_id, for_update=True)  # first: the lock order above
-        role = load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
+        role = load_access(conn, actor.user_id).require_family(family_id, MANAGE, what="Family")
         after = repo.update(conn, family_id, changes) if changes else before
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="family.update",
             resource_type="family",
             resource_id=family_id,
             before=_out(before, role).model_dump(mode="json"),
             after=_out(after, role).model_dump(mode="json"),
-            owners=[(ctx.user_id, family_id)],
+            owners=[(actor.user_id, family_id)],
         )
         return _out(after, role)
 
 
-def delete_family(ctx: RequestContext, *, family_id: UUID) -> None:
+def delete_family(*, actor: Actor, family_id: UUID) -> None:
     """Delete a family (owner only; refused while it has accounts)."""
     with db.transaction() as conn:
         family = repo.get(conn, family_id, for_update=True)
-        load_access(conn, ctx.user_id).require_family(family_id, OWN, what="Family")
+        load_access(conn, actor.user_id).require_family(family_id, OWN, what="Family")
         repo.lock_members(conn, family_id)
         accounts = repo.count_accounts(conn, family_id)
         if accounts:
@@ -110,13 +106,13 @@ def delete_family(ctx: RequestContext, *, family_id: UUID) -> None:
         repo.delete(conn, family_id)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="family.delete",
             resource_type="family",
             resource_id=family_id,
             before={**family, "members": len(members), "transactions_uncategorized": len(uncategorized)},
             after=None,
-            owners=[(ctx.user_id, None)],
+            owners=[(actor.user_id, None)],
         )
         caching.invalidate_users(members)
 
@@ -128,26 +124,26 @@ def list_members(*, user_id: UUID, family_id: UUID) -> list[MemberOut]:
         return [MemberOut(**r) for r in repo.members(conn, family_id)]
 
 
-def add_member(ctx: RequestContext, *, family_id: UUID, data: MemberAdd) -> MemberOut:
+def add_member(*, actor: Actor, family_id: UUID, data: MemberAdd) -> MemberOut:
     """Add an existing user to a family with a role (owner or admin)."""
     with db.transaction() as conn:
         repo.get(conn, family_id, for_update=True)
-        load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
+        load_access(conn, actor.user_id).require_family(family_id, MANAGE, what="Family")
         user = repo.user_by_email(conn, data.email)
         if user is None:
             raise NotFound("No user with this email", details=[{"field": "email", "message": "no such user"}])
         if not repo.add_member(conn, family_id, user["id"], data.role):
             raise Conflict("This user is already a member of the family")
         member = MemberOut(**repo.member(conn, family_id, user["id"]))
-        _record_member(conn, ctx, "family_member.create", family_id, None, member)
+        _record_member(conn, "family_member.create", family_id, None, member, actor=actor)
         return member
 
 
-def update_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID, data: MemberPatch) -> MemberOut:
+def update_member(*, actor: Actor, family_id: UUID, user_id: UUID, data: MemberPatch) -> MemberOut:
     """Change a member's role; making someone owner hands ownership over (owner only)."""
     with db.transaction() as conn:
         repo.get(conn, family_id, for_update=True)  # one role change at a time per family
-        my_role = load_access(conn, ctx.user_id).require_family(family_id, MANAGE, what="Family")
+        my_role = load_access(conn, actor.user_id).require_family(family_id, MANAGE, what="Family")
         target = repo.member(conn, family_id, user_id, for_update=True)
         if target is None:
             raise NotFound("Member not found")
@@ -158,22 +154,22 @@ def update_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID, data: 
         elif new_role == Role.owner:
             if my_role != Role.owner:
                 raise Forbidden("Only the owner can hand ownership over")
-            repo.set_role(conn, family_id, ctx.user_id, Role.admin.name)
+            repo.set_role(conn, family_id, actor.user_id, Role.admin.name)
             repo.set_owner(conn, family_id, user_id)
-        elif my_role != Role.owner and Role[target["role"]] >= my_role and user_id != ctx.user_id:
+        elif my_role != Role.owner and Role[target["role"]] >= my_role and user_id != actor.user_id:
             raise Forbidden("Admins may change the roles of members and viewers only")
         before = MemberOut(**target)
         repo.set_role(conn, family_id, user_id, new_role.name)
         after = MemberOut(**repo.member(conn, family_id, user_id))
-        _record_member(conn, ctx, "family_member.update", family_id, before, after)
+        _record_member(conn, "family_member.update", family_id, before, after, actor=actor)
         return after
 
 
-def remove_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID) -> None:
+def remove_member(*, actor: Actor, family_id: UUID, user_id: UUID) -> None:
     """Remove a member (owner or admin), or leave the family oneself."""
     with db.transaction() as conn:
         repo.get(conn, family_id, for_update=True)
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         my_role = access.require_family(family_id, READ, what="Family")
         target = repo.member(conn, family_id, user_id, for_update=True)
         if target is None:
@@ -181,24 +177,24 @@ def remove_member(ctx: RequestContext, *, family_id: UUID, user_id: UUID) -> Non
         target_role = Role[target["role"]]
         if target_role == Role.owner:
             raise Conflict("The owner cannot leave; make another member owner first")
-        if user_id != ctx.user_id:
+        if user_id != actor.user_id:
             access.require_family(family_id, MANAGE, what="Family")
             if my_role != Role.owner and target_role >= my_role:
                 raise Forbidden("Admins may remove members and viewers only")
         repo.remove_member(conn, family_id, user_id)
-        _record_member(conn, ctx, "family_member.delete", family_id, MemberOut(**target), None)
+        _record_member(conn, "family_member.delete", family_id, MemberOut(**target), None, actor=actor)
         caching.invalidate_users([user_id])
 
 
-def _record_member(conn, ctx: RequestContext, action: str, family_id: UUID, before, after) -> None:
+def _record_member(conn, action: str, family_id: UUID, before, after, *, actor: Actor) -> None:
     subject = before or after
     record_change(
         conn,
-        ctx,
+        actor=actor,
         action=action,
         resource_type="family_member",
         resource_id=subject.user_id,
         before={"family_id": str(family_id), **before.model_dump(mode="json")} if before else None,
         after={"family_id": str(family_id), **after.model_dump(mode="json")} if after else None,
-        owners=[(ctx.user_id, family_id), (subject.user_id, None)],
+        owners=[(actor.user_id, family_id), (subject.user_id, None)],
     )

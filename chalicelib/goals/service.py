@@ -6,16 +6,16 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
-from chalicelib.api.types import MAX_MONEY
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.core.caching import invalidate_visible_to
 from chalicelib.core.dates import local_today, user_timezone
+from chalicelib.core.money import MAX_MONEY
 from chalicelib.core.paging import decode_created, page
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo
-from chalicelib.goals.models import ContributionIn, GoalCreate, GoalOut, GoalPage, GoalPatch
+from chalicelib.goals.models import ContributionIn, GoalCreate, GoalPatch
 from chalicelib.infra import db
 from chalicelib.notifications.service import create_notification
 
@@ -31,10 +31,9 @@ def crossed_milestones(*, before: Decimal, after: Decimal, target: Decimal) -> l
     return [m for m in MILESTONES if before * 100 < m * target <= after * 100]
 
 
-def _out(row: dict[str, Any]) -> GoalOut:
-    return GoalOut.model_validate(
-        {**row, "progress_percent": progress_percent(row["current_amount"], row["target_amount"])}
-    )
+def _goal(row: dict[str, Any]) -> dict[str, Any]:
+    """The goal as the use cases answer it: its row and how far it has come."""
+    return {**row, "progress_percent": progress_percent(row["current_amount"], row["target_amount"])}
 
 
 def _load(conn: psycopg.Connection, access, goal_id: UUID, need, *, for_update: bool = False) -> dict[str, Any]:
@@ -75,24 +74,25 @@ def _notify_milestones(conn: psycopg.Connection, goal: dict[str, Any], before: D
             )
 
 
-def create_goal(ctx: RequestContext, *, user_id: UUID, body: GoalCreate) -> GoalOut:
+def create_goal(*, actor: Actor, data: GoalCreate) -> dict[str, Any]:
     """Create a savings goal."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         access = load_access(conn, user_id)
-        if body.family_id is not None:
-            access.require_family(body.family_id, MANAGE)
-        _check_target_date(conn, owner_id=user_id, target_date=body.target_date)
-        fields = body.model_dump(exclude={"family_id"})
-        goal_id = repo.insert(conn, user_id=user_id, family_id=body.family_id, fields=fields)
+        if data.family_id is not None:
+            access.require_family(data.family_id, MANAGE)
+        _check_target_date(conn, owner_id=user_id, target_date=data.target_date)
+        fields = data.model_dump(exclude={"family_id"})
+        goal_id = repo.insert(conn, user_id=user_id, family_id=data.family_id, fields=fields)
         row = repo.get(conn, goal_id)
-        record_audit(conn, ctx, action="goal.create", resource_type="goal", resource_id=goal_id, data=fields)
-        invalidate_visible_to(conn, owner_id=user_id, family_id=body.family_id)
-        return _out(row)
+        record_audit(conn, actor=actor, action="goal.create", resource_type="goal", resource_id=goal_id, data=fields)
+        invalidate_visible_to(conn, owner_id=user_id, family_id=data.family_id)
+        return _goal(row)
 
 
 def list_goals(
     *, user_id: UUID, family_id: UUID | None, include_inactive: bool, cursor: str | None, limit: int
-) -> GoalPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's and their families' goals, newest first."""
     after = decode_created(cursor)
     with db.transaction() as conn:
@@ -103,21 +103,19 @@ def list_goals(
             conn, access, family_id=family_id, include_inactive=include_inactive, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
-    return GoalPage(items=[_out(r) for r in items], next_cursor=next_cursor)
+    return [_goal(r) for r in items], next_cursor
 
 
-def get_goal(*, user_id: UUID, goal_id: UUID) -> GoalOut:
+def get_goal(*, user_id: UUID, goal_id: UUID) -> dict[str, Any]:
     """One goal the caller can see."""
     with db.transaction() as conn:
-        return _out(_load(conn, load_access(conn, user_id), goal_id, READ))
+        return _goal(_load(conn, load_access(conn, user_id), goal_id, READ))
 
 
-def update_goal(ctx: RequestContext, *, user_id: UUID, goal_id: UUID, body: GoalPatch) -> GoalOut:
+def update_goal(*, actor: Actor, goal_id: UUID, data: GoalPatch) -> dict[str, Any]:
     """Change a goal; a new target date may not be in the past."""
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("name", "goal_type", "target_amount", "current_amount", "currency", "is_active"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed.field(required, "may not be null")
+    user_id = actor.user_id
+    changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), goal_id, MANAGE, for_update=True)
         if "target_date" in changes and changes["target_date"] != row["target_date"]:
@@ -125,25 +123,27 @@ def update_goal(ctx: RequestContext, *, user_id: UUID, goal_id: UUID, body: Goal
         repo.update(conn, goal_id, changes)
         goal = repo.get(conn, goal_id)
         _notify_milestones(conn, goal, before=row["current_amount"] * goal["target_amount"] / row["target_amount"])
-        record_audit(conn, ctx, action="goal.update", resource_type="goal", resource_id=goal_id, data=changes)
+        record_audit(conn, actor=actor, action="goal.update", resource_type="goal", resource_id=goal_id, data=changes)
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return _out(goal)
+        return _goal(goal)
 
 
-def delete_goal(ctx: RequestContext, *, user_id: UUID, goal_id: UUID) -> None:
+def delete_goal(*, actor: Actor, goal_id: UUID) -> None:
     """Delete a goal."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), goal_id, MANAGE, for_update=True)
         repo.delete(conn, goal_id)
-        record_audit(conn, ctx, action="goal.delete", resource_type="goal", resource_id=goal_id)
+        record_audit(conn, actor=actor, action="goal.delete", resource_type="goal", resource_id=goal_id)
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
 
 
-def contribute(ctx: RequestContext, *, user_id: UUID, goal_id: UUID, body: ContributionIn) -> GoalOut:
+def contribute(*, actor: Actor, goal_id: UUID, data: ContributionIn) -> dict[str, Any]:
     """Add to (or, negative, take from) a goal's saved amount; notify milestones crossed."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), goal_id, CONTRIBUTE, for_update=True)
-        after = row["current_amount"] + body.amount
+        after = row["current_amount"] + data.amount
         if after < 0:
             raise ValidationFailed.field("amount", f"would take the goal below zero (saved: {row['current_amount']})")
         if after > MAX_MONEY:
@@ -152,7 +152,12 @@ def contribute(ctx: RequestContext, *, user_id: UUID, goal_id: UUID, body: Contr
         goal = repo.get(conn, goal_id)
         _notify_milestones(conn, goal, before=row["current_amount"])
         record_audit(
-            conn, ctx, action="goal.contribute", resource_type="goal", resource_id=goal_id, data={"amount": body.amount}
+            conn,
+            actor=actor,
+            action="goal.contribute",
+            resource_type="goal",
+            resource_id=goal_id,
+            data={"amount": data.amount},
         )
         invalidate_visible_to(conn, owner_id=row["user_id"], family_id=row["family_id"])
-        return _out(goal)
+        return _goal(goal)

@@ -8,33 +8,17 @@ which enforces nothing, answers it locally). Each issue is recorded so the S3 ha
 tell whose credentials wrote a file (chalicelib/imports/uploaders.py)."""
 
 import json
-from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
-
-from chalicelib.api.context import RequestContext
-from chalicelib.api.types import RequestModel, ResponseModel
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, uploader_repo
+from chalicelib.imports.models import DropCredentialsOut
 from chalicelib.imports.uploaders import session_name
 from chalicelib.infra import db
 from chalicelib.infra.settings import get_settings
-
-
-class DropCredentialsIn(RequestModel):
-    account_id: UUID | None = Field(default=None, description="Confine the credentials to this account's folder")
-
-
-class DropCredentialsOut(ResponseModel):
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expires_at: datetime
-    bucket: str
-    prefix: str
 
 
 def session_policy(*, bucket: str, prefix: str) -> dict:
@@ -66,8 +50,9 @@ def _sts_client():
     )
 
 
-def issue_drop_credentials(ctx: RequestContext, *, user_id: UUID, account_id: UUID | None) -> DropCredentialsOut:
+def issue_drop_credentials(*, actor: Actor, account_id: UUID | None) -> DropCredentialsOut:
     """Short-lived credentials that may only put files under the caller's imports/ folder."""
+    user_id = actor.user_id
     settings = get_settings()
     prefix = f"imports/{user_id}/" + (f"{account_id}/" if account_id else "")
     with db.transaction() as conn:
@@ -96,7 +81,7 @@ def issue_drop_credentials(ctx: RequestContext, *, user_id: UUID, account_id: UU
             role_session_name=session_name(user_id),
             expires_at=issued["Expiration"],
         )
-        record_audit(conn, ctx, action="import.credentials_issued", resource_type="import", resource_id=None,
+        record_audit(conn, actor=actor, action="import.credentials_issued", resource_type="import", resource_id=None,
                      data={"prefix": prefix, "expires_at": issued["Expiration"].isoformat()})  # fmt: skip
     return DropCredentialsOut(
         access_key_id=issued["AccessKeyId"],

@@ -3,7 +3,7 @@
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
 from chalicelib.imports import drop_credentials
-from chalicelib.imports.drop_credentials import DropCredentialsIn, DropCredentialsOut
+from chalicelib.imports.models import DropCredentialsIn, DropCredentialsOut
 
 routes = ApiBlueprint(__name__, tag="imports")
 
@@ -17,4 +17,4 @@ routes = ApiBlueprint(__name__, tag="imports")
 )
 def issue_drop_credentials(ctx: RequestContext, body: DropCredentialsIn):
     """Short-lived storage credentials confined to imports/{user_id}/, for a sync tool that drops files itself."""
-    return drop_credentials.issue_drop_credentials(ctx, user_id=ctx.user_id, account_id=body.account_id)
+    return drop_credentials.issue_drop_credentials(actor=ctx.actor, account_id=body.account_id)

@@ -1,5 +1,6 @@
 """Request and response models of the imports API (API.md "Imports")."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -193,3 +194,16 @@ def import_out(row: dict) -> ImportOut:
         candidates=metadata.get("candidates"),
         preview_rows=metadata.get("preview_rows"),
     )
+
+
+class DropCredentialsIn(RequestModel):
+    account_id: UUID | None = Field(default=None, description="Confine the credentials to this account's folder")
+
+
+class DropCredentialsOut(ResponseModel):
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: datetime
+    bucket: str
+    prefix: str

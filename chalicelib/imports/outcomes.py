@@ -7,11 +7,15 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.imports import repo
 from chalicelib.imports.rejections import ImportRejected
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.notifications.service import create_notification
+
+# Every outcome is the import pipeline's doing: the S3 handler's, or a confirm's run of it.
+ACTOR = Actor.system("s3-import")
 
 
 def filename_of(key: str | None) -> str:
@@ -52,7 +56,7 @@ def completed(
     )
     record_audit(
         conn,
-        None,
+        actor=ACTOR,
         action="import.completed",
         resource_type="import",
         resource_id=log_id,
@@ -67,7 +71,7 @@ def previewed(conn: psycopg.Connection, *, key: str, user_id: UUID, log_id: UUID
     repo.finish_log(conn, log_id=log_id, status="preview", file_key=key, metadata=details)
     record_audit(
         conn,
-        None,
+        actor=ACTOR,
         action="import.previewed",
         resource_type="import",
         resource_id=log_id,
@@ -105,7 +109,7 @@ def failed(
     notify_failed(conn, key=key, user_id=user_id, log_id=log_id, message=message)
     record_audit(
         conn,
-        None,
+        actor=ACTOR,
         action="import.failed",
         resource_type="import",
         resource_id=log_id,

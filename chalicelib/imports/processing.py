@@ -28,10 +28,10 @@ from uuid import UUID
 
 import psycopg
 import urllib3
-from minio.error import MinioException, S3Error
 
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.core import caching
+from chalicelib.errors import BalanceBelowZero
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import outcomes, repo, source
 from chalicelib.imports.models import import_out
@@ -54,7 +54,13 @@ UNAVAILABLE = "The file could not be imported because storage or the database wa
 CRASHED = "The import stopped on an unexpected error and nothing was imported; confirm it to try again"
 # Outages of the database or the bucket: raised so that the event is delivered again (and
 # the upkeep fails the import if no delivery ever gets through). Anything else is final.
-TRANSIENT = (psycopg.OperationalError, MinioException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+TRANSIENT = (
+    psycopg.OperationalError,
+    storage.StorageError,
+    urllib3.exceptions.HTTPError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class _Refused(ImportRejected):
@@ -215,9 +221,7 @@ def _confirm(*, log_id: UUID, user_id: UUID, account_id: UUID, key: str, attempt
     try:
         stat = storage.stat(key)
         etag, size = stat.etag, stat.size
-    except S3Error as exc:
-        if exc.code not in ("NoSuchKey", "NoSuchObject"):
-            raise
+    except storage.ObjectNotFound:
         etag, size = None, None  # the read below refuses it: "no longer in the bucket"
     object_event = _object_event(storage.bucket(), key, etag)
     target = _Target(user_id=user_id, account_id=account_id, account_ref=str(account_id), log_id=log_id)
@@ -396,7 +400,7 @@ def _write(run: _Run, spool: RowSpool, rejection: ImportRejected | None, details
             try:
                 with conn.transaction():  # a savepoint: a refused balance leaves the claim and record intact
                     outcome = _apply(conn, target, spool, log["id"])
-            except psycopg.errors.CheckViolation:
+            except BalanceBelowZero:
                 rejection = _Refused(
                     f"The import would take the balance of this {target.account['type']} account below zero",
                     "balance_below_zero",

@@ -14,8 +14,7 @@ routes = ApiBlueprint(__name__, tag="imports")
 def create_import(ctx: RequestContext, body: ImportCreate):
     """Ask for a presigned upload URL for a bank statement file (CSV, OFX/QFX, QIF)."""
     return service.request_import(
-        ctx,
-        user_id=ctx.user_id,
+        actor=ctx.actor,
         account_id=body.account_id,
         filename=body.filename,
         format=body.format,
@@ -32,7 +31,7 @@ def create_import(ctx: RequestContext, body: ImportCreate):
 )  # fmt: skip
 def confirm_import(ctx: RequestContext, import_id: UUID, body: ImportConfirm):
     """Import a previewed or failed import's file, with a column mapping if given (saved for the account)."""
-    return service.confirm_import(ctx, user_id=ctx.user_id, import_id=import_id, mapping=body.mapping)
+    return service.confirm_import(actor=ctx.actor, import_id=import_id, mapping=body.mapping)
 
 
 @routes.route("/imports", query=ImportListQuery, response=ImportPage)

@@ -3,9 +3,9 @@ import, read one's imports."""
 
 from uuid import UUID, uuid4
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.core import paging
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import processing, repo
@@ -19,9 +19,8 @@ def object_key(*, user_id: UUID, account_id: UUID, import_id: UUID, filename: st
 
 
 def request_import(
-    ctx: RequestContext,
+    actor: Actor,
     *,
-    user_id: UUID,
     account_id: UUID,
     filename: str,
     format: str | None,
@@ -31,6 +30,7 @@ def request_import(
     size: int | None = None,
 ) -> ImportUpload:
     """Record a pending import and hand out a presigned PUT for its file."""
+    user_id = actor.user_id
     max_bytes = get_settings().import_max_bytes
     if size is not None and size > max_bytes:
         raise ValidationFailed.field("size", f"must be at most {max_bytes} bytes")
@@ -59,7 +59,7 @@ def request_import(
         )
         record_audit(
             conn,
-            ctx,
+            actor=actor,
             action="import.requested",
             resource_type="import",
             resource_id=import_id,
@@ -78,8 +78,9 @@ def request_import(
 CONFIRMABLE = ("preview", "failed")
 
 
-def confirm_import(ctx: RequestContext, *, user_id: UUID, import_id: UUID, mapping: ColumnMapping | None) -> ImportOut:
+def confirm_import(*, actor: Actor, import_id: UUID, mapping: ColumnMapping | None) -> ImportOut:
     """Book a previewed or failed import's file (with the mapping, saved for the account)."""
+    user_id = actor.user_id
     with db.transaction() as conn:
         log = repo.lock_log(conn, log_id=import_id, user_id=user_id)
         if log is None:
@@ -102,7 +103,7 @@ def confirm_import(ctx: RequestContext, *, user_id: UUID, import_id: UUID, mappi
         repo.start_confirm(conn, log_id=import_id, attempt=attempt)
         record_audit(
             conn,
-            ctx,
+            actor=actor,
             action="import.confirmed",
             resource_type="import",
             resource_id=import_id,

@@ -41,8 +41,6 @@ def _megabytes(size: int) -> str:
 @contextlib.contextmanager
 def fetched(key: str, *, size: int | None, max_bytes: int) -> Iterator[StatementFile]:
     """The object as a local temporary file, removed afterwards."""
-    from minio.error import S3Error
-
     from chalicelib.infra import storage
 
     if size is not None and size > max_bytes:
@@ -53,8 +51,8 @@ def fetched(key: str, *, size: int | None, max_bytes: int) -> Iterator[Statement
         with os.fdopen(handle, "wb") as out:
             try:
                 response = storage.open_stream(key)
-            except S3Error as exc:
-                if exc.code in ("NoSuchKey", "NoSuchBucket"):
+            except storage.StorageError as exc:
+                if isinstance(exc, storage.ObjectNotFound) or exc.code == "NoSuchBucket":
                     raise ImportRejected("The file is no longer in the bucket") from None
                 raise
             try:

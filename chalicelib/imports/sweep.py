@@ -7,11 +7,13 @@ nobody waits on it forever; a late delivery of its file may still finish it
 from dataclasses import dataclass, field
 
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.imports import outcomes, repo
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
+ACTOR = Actor.system("schedule:import-sweep")
 STALE_MESSAGE = (
     "The import did not finish within {minutes} minutes and was stopped; nothing was imported. Confirm it to try again"
 )
@@ -39,7 +41,7 @@ def run_import_sweep(*, dry_run: bool = False) -> SweepReport:
             outcomes.notify_failed(conn, key=row["file_key"], user_id=row["user_id"], log_id=row["id"], message=message)
             record_audit(
                 conn,
-                None,
+                actor=ACTOR,
                 action="import.failed",
                 resource_type="import",
                 resource_id=row["id"],

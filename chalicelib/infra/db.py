@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.infra.db_errors import MappedCursor
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
@@ -85,7 +86,13 @@ def pool() -> ConnectionPool:
                     # transactions table that plan is much slower (analytics over 12 months:
                     # 72 ms custom, 217 ms generic; BENCHMARKS.md). Every run is planned with
                     # its parameters instead; the statements here are few and cheap to parse.
-                    kwargs={"row_factory": dict_row, "autocommit": False, "prepare_threshold": None},
+                    kwargs={
+                        "row_factory": dict_row,
+                        "autocommit": False,
+                        "prepare_threshold": None,
+                        # Constraint violations leave a statement as domain errors (infra/db_errors.py).
+                        "cursor_factory": MappedCursor,
+                    },
                     configure=_configure,
                     timeout=settings.db_pool_timeout_seconds,
                     open=True,

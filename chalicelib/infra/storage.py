@@ -1,16 +1,50 @@
 """Object storage over the S3 API with the minio SDK (MinIO locally or in compose,
 S3 in AWS, moto's server on CI). The client is built lazily: importing this module
-costs nothing on a cold start that never touches storage."""
+costs nothing on a cold start that never touches storage.
+
+Failures leave this module as StorageError (ObjectNotFound for a missing key): the minio
+SDK's, urllib3's and botocore's exceptions never reach a domain."""
 
 import io
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO
 from urllib.parse import urlsplit
 
 from chalicelib.infra.settings import get_settings
+
+
+class StorageError(Exception):
+    """Storage refused or failed an operation; `code` is the S3 error code where it gave one."""
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class ObjectNotFound(StorageError):
+    """No object under the key."""
+
+
+MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NotFound"})
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    import urllib3
+    from minio.error import MinioException, S3Error
+
+    try:
+        yield
+    except S3Error as exc:
+        kind = ObjectNotFound if exc.code in MISSING_CODES else StorageError
+        raise kind(f"storage refused the request: {exc.code}", code=exc.code) from exc
+    except (MinioException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
+        raise StorageError(f"storage failed: {type(exc).__name__}: {exc}") from exc
+
 
 _client = None
 _public_client = None
@@ -66,8 +100,9 @@ def bucket() -> str:
 
 def ensure_bucket() -> None:
     c = client()
-    if not c.bucket_exists(bucket()):
-        c.make_bucket(bucket())
+    with _translated():
+        if not c.bucket_exists(bucket()):
+            c.make_bucket(bucket())
 
 
 def ping() -> bool:
@@ -88,14 +123,20 @@ def presigned_put(
     """A presigned PUT; with `content_type`/`content_length` those headers are signed too, so
     storage that checks signatures refuses an upload of another type or size."""
     if content_type is None and content_length is None:
-        return _presign_client().presigned_put_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
+        with _translated():
+            return _presign_client().presigned_put_object(bucket(), key, expires=timedelta(seconds=expires_seconds))
     # The minio SDK signs the host header only; botocore signs whatever headers the request names.
     params: dict = {"Bucket": bucket(), "Key": key}
     if content_type is not None:
         params["ContentType"] = content_type
     if content_length is not None:
         params["ContentLength"] = content_length
-    return _boto_presigner().generate_presigned_url("put_object", Params=params, ExpiresIn=expires_seconds)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _boto_presigner().generate_presigned_url("put_object", Params=params, ExpiresIn=expires_seconds)
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageError(f"storage could not sign the upload: {exc}") from exc
 
 
 def presigned_get(key: str, *, expires_seconds: int = 900, content_type: str | None = None) -> str:
@@ -107,9 +148,10 @@ def presigned_get(key: str, *, expires_seconds: int = 900, content_type: str | N
     if media_type not in INLINE_TYPES:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", key.rsplit("/", 1)[-1]) or "download"
         headers["response-content-disposition"] = f'attachment; filename="{name}"'
-    return _presign_client().presigned_get_object(
-        bucket(), key, expires=timedelta(seconds=expires_seconds), response_headers=headers
-    )
+    with _translated():
+        return _presign_client().presigned_get_object(
+            bucket(), key, expires=timedelta(seconds=expires_seconds), response_headers=headers
+        )
 
 
 def _boto_presigner():
@@ -129,43 +171,49 @@ def _boto_presigner():
 
 def put_bytes(key: str, data: bytes, *, content_type: str = "application/octet-stream") -> str:
     """Store bytes; returns the object's eTag."""
-    result = client().put_object(bucket(), key, io.BytesIO(data), len(data), content_type=content_type)
-    return result.etag
+    with _translated():
+        return client().put_object(bucket(), key, io.BytesIO(data), len(data), content_type=content_type).etag
 
 
 def put_stream(
     key: str, stream: IO[bytes], *, content_type: str = "application/octet-stream", part_size: int = 8 * 1024 * 1024
 ) -> str:
     """Stream an object of unknown length (multipart upload under the hood)."""
-    result = client().put_object(bucket(), key, stream, -1, content_type=content_type, part_size=part_size)
-    return result.etag
+    with _translated():
+        return client().put_object(bucket(), key, stream, -1, content_type=content_type, part_size=part_size).etag
 
 
 def get_bytes(key: str) -> bytes:
-    response = client().get_object(bucket(), key)
-    try:
-        return response.read()
-    finally:
-        response.close()
-        response.release_conn()
+    with _translated():
+        response = client().get_object(bucket(), key)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
 
 
 def open_stream(key: str):
-    """A readable response for the object; the caller closes it (use contextlib.closing)."""
-    return client().get_object(bucket(), key)
+    """A readable response for the object; the caller closes it (use contextlib.closing).
+    A failure while the caller reads it is urllib3's (the response is the SDK's own)."""
+    with _translated():
+        return client().get_object(bucket(), key)
 
 
 def stat(key: str):
-    return client().stat_object(bucket(), key)
+    with _translated():
+        return client().stat_object(bucket(), key)
 
 
 def list_keys(prefix: str) -> Iterator[str]:
-    for obj in client().list_objects(bucket(), prefix=prefix, recursive=True):
-        yield obj.object_name
+    with _translated():
+        for obj in client().list_objects(bucket(), prefix=prefix, recursive=True):
+            yield obj.object_name
 
 
 def delete(key: str) -> None:
-    client().remove_object(bucket(), key)
+    with _translated():
+        client().remove_object(bucket(), key)
 
 
 def delete_prefix(prefix: str) -> int:
@@ -174,9 +222,10 @@ def delete_prefix(prefix: str) -> int:
     keys = [DeleteObject(k) for k in list_keys(prefix)]
     if not keys:
         return 0
-    errors = list(client().remove_objects(bucket(), keys))
+    with _translated():
+        errors = list(client().remove_objects(bucket(), keys))
     if errors:
-        raise RuntimeError(f"could not delete {len(errors)} objects under {prefix}")
+        raise StorageError(f"could not delete {len(errors)} objects under {prefix}")
     return len(keys)
 
 

@@ -7,17 +7,17 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.core import caching
+from chalicelib.core.actor import Actor
 
 Owner = tuple[UUID, UUID | None]  # (user_id, family_id) of a resource
 
 
 def record_change(
     conn: psycopg.Connection,
-    ctx: RequestContext,
     *,
+    actor: Actor,
     action: str,
     resource_type: str,
     resource_id: UUID,
@@ -27,7 +27,7 @@ def record_change(
 ) -> None:
     record_audit(
         conn,
-        ctx,
+        actor=actor,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,

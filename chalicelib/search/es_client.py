@@ -63,7 +63,9 @@ def reset() -> None:
 
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
-    """What a down, slow or refusing cluster raises (the whole request failed)."""
+    """What a down, slow or refusing cluster raises (the whole request failed): the one rule
+    for "the node is unavailable, fall back" — search and analytics answer from PostgreSQL,
+    the outbox drain retries later. Anything else is a bug and is not hidden by a fallback."""
     if get_settings().search_flavour == "opensearch":
         from chalicelib.search import opensearch_compat
 

@@ -18,10 +18,12 @@ def get_me(ctx: RequestContext):
 @routes.route("/users/me", method="PATCH", body=UserPatch, response=UserOut)
 def update_me(ctx: RequestContext, body: UserPatch):
     """Change the caller's profile fields; null clears an optional one."""
-    return service.update_me(ctx, user_id=ctx.user_id, patch=body)
+    return service.update_me(actor=ctx.actor, data=body)
 
 
 @routes.route("/users/me/password", method="POST", body=PasswordChange, status=204, errors_=(401,))
 def change_password(ctx: RequestContext, body: PasswordChange):
     """Change the password; every other session is signed out."""
-    auth_service.change_password(ctx, current_password=body.current_password, new_password=body.new_password)
+    auth_service.change_password(
+        actor=ctx.actor, current_password=body.current_password, new_password=body.new_password
+    )

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.audit.service import record_audit
+from chalicelib.core.actor import Actor
 from chalicelib.core.caching import invalidate_users
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import NotFound
 from chalicelib.infra import crypto, db
 from chalicelib.users import repo
 from chalicelib.users.models import UserOut, UserPatch
@@ -53,21 +53,21 @@ def get_me(*, user_id: UUID) -> UserOut:
         return load_user(conn, user_id=user_id)
 
 
-def update_me(ctx: RequestContext, *, user_id: UUID, patch: UserPatch) -> UserOut:
+def update_me(*, actor: Actor, data: UserPatch) -> UserOut:
     """Change the fields the caller sent; null clears an optional one."""
-    sent = patch.model_fields_set
+    user_id = actor.user_id
+    sent = data.model_fields_set
     values: dict[str, Any] = {}
     for name in ("first_name", "last_name", "timezone", "locale"):
         if name in sent:
-            values[name] = getattr(patch, name)
+            values[name] = getattr(data, name)
     if "phone" in sent:
-        phone = patch.phone
+        phone = data.phone
         values["phone_enc"] = crypto.encrypt(phone, context=PHONE_CONTEXT) if phone else None
         values["phone_hash"] = crypto.lookup_hash(_digits(phone)) if phone else None
     if "date_of_birth" in sent:
-        birth = patch.date_of_birth
+        birth = data.date_of_birth
         values["date_of_birth_enc"] = crypto.encrypt(birth.isoformat(), context=BIRTH_DATE_CONTEXT) if birth else None
-    _refuse_null(values, "timezone", "locale")
     with db.transaction() as conn:
         if repo.get_user(conn, user_id=user_id, for_update=True) is None:
             raise NotFound("User not found")
@@ -76,7 +76,7 @@ def update_me(ctx: RequestContext, *, user_id: UUID, patch: UserPatch) -> UserOu
             # Which fields changed, never their values (the audit trail outlives erasure).
             record_audit(
                 conn,
-                ctx,
+                actor=actor,
                 action="user.updated",
                 resource_type="user",
                 resource_id=user_id,
@@ -88,11 +88,3 @@ def update_me(ctx: RequestContext, *, user_id: UUID, patch: UserPatch) -> UserOu
 
 def _digits(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-
-
-def _refuse_null(values: dict[str, Any], *names: str) -> None:
-    missing = [n for n in names if n in values and values[n] is None]
-    if missing:
-        raise ValidationFailed(
-            "The request is not valid", details=[{"field": n, "message": "may not be null"} for n in missing]
-        )

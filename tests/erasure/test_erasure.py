@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import pyotp
 import pytest
 
-from chalicelib.api.context import Principal, RequestContext
 from chalicelib.audit.service import record_audit
 from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.twofactor import SECRET_CONTEXT
+from chalicelib.core.actor import Actor
 from chalicelib.infra import crypto, storage
 from chalicelib.retention.service import run_retention
 from tests.factories import make_account, make_family, make_transaction
@@ -139,15 +139,15 @@ def world(conn, client, make_user):
                    '{"name": "Ann private", "email": "ann.erasable@example.com"}')""",
         (ann["id"],),
     )
-    ctx = RequestContext(
-        "req", "PATCH", "/users/me", "198.51.100.7", "AnnBrowser/2.0", {}, Principal(ann["id"], ann["session_id"])
+    actor = Actor(
+        user_id=ann["id"], session_id=ann["session_id"], ip_address="198.51.100.7", user_agent="AnnBrowser/2.0"
     )
     from chalicelib.infra import db
 
     with db.transaction() as tx:
         record_audit(
             tx,
-            ctx,
+            actor=actor,
             action="user.updated",
             resource_type="user",
             resource_id=ann["id"],

@@ -135,7 +135,9 @@ def test_the_same_idempotency_key_creates_one_export(client, ledger, conn):
 
 def test_storage_down_at_request_time_is_503_and_creates_no_job(client, ledger, conn, monkeypatch):
     def refuse(*args, **kwargs):
-        raise ConnectionError("storage unreachable")
+        # What the adapter raises for a server it cannot reach (infra/storage.py translates
+        # the SDK's and urllib3's errors).
+        raise storage.StorageError("storage failed: storage unreachable")
 
     monkeypatch.setattr(storage, "put_bytes", refuse)
 

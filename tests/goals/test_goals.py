@@ -98,7 +98,7 @@ def test_concurrent_contributions_add_up_and_notify_each_milestone_once(client, 
         from chalicelib.goals.service import contribute as contribute_service
 
         barrier.wait()
-        contribute_service(_ctx(user), user_id=user["id"], goal_id=goal_id, body=ContributionIn(amount="125.00"))
+        contribute_service(actor=_actor(user), goal_id=goal_id, data=ContributionIn(amount="125.00"))
         statuses.append("ok")
 
     threads = [threading.Thread(target=contribute) for _ in range(8)]
@@ -113,18 +113,10 @@ def test_concurrent_contributions_add_up_and_notify_each_milestone_once(client, 
     assert _milestones(conn) == [25, 50, 75, 100]
 
 
-def _ctx(user):
-    from chalicelib.api.context import Principal, RequestContext
+def _actor(user):
+    from chalicelib.core.actor import Actor
 
-    return RequestContext(
-        request_id="t",
-        method="POST",
-        path="/goals",
-        ip_address=None,
-        user_agent=None,
-        headers={},
-        principal=Principal(user_id=user["id"], session_id=user["session_id"]),
-    )
+    return Actor(user_id=user["id"], session_id=user["session_id"], request_id="t")
 
 
 def test_scoping_stranger_404_viewer_reads_member_contributes_admin_manages(api, make_user, conn):

@@ -91,13 +91,14 @@ def test_racing_identical_requests_take_effect_exactly_once(demo, make_user, con
 def test_a_failed_request_keeps_what_completed_units_wrote_as_without_the_key(make_user, conn, services):
     """Regression: with a key, the audit row of a failed attempt was rolled back with the failure."""
     from chalicelib.api import idempotency
-    from chalicelib.api.context import Principal, RequestContext
+    from chalicelib.api.context import RequestContext
+    from chalicelib.core.actor import Actor
     from chalicelib.errors import Unauthorized
     from chalicelib.infra import db
     from chalicelib.notifications.service import create_notification
 
     user = make_user()
-    ctx = RequestContext("r1", "POST", "/x", None, None, {}, principal=Principal(user["id"], user["session_id"]))
+    ctx = RequestContext("r1", "POST", "/x", {}, Actor(user_id=user["id"], session_id=user["session_id"]))
 
     def failing_call():
         with db.transaction() as c:
@@ -116,10 +117,11 @@ def test_a_failed_request_keeps_what_completed_units_wrote_as_without_the_key(ma
 
 def test_responses_are_replayed_but_stored_encrypted(make_user, conn, services):
     from chalicelib.api import idempotency
-    from chalicelib.api.context import Principal, RequestContext
+    from chalicelib.api.context import RequestContext
+    from chalicelib.core.actor import Actor
 
     user = make_user()
-    ctx = RequestContext("r2", "POST", "/s", None, None, {}, principal=Principal(user["id"], user["session_id"]))
+    ctx = RequestContext("r2", "POST", "/s", {}, Actor(user_id=user["id"], session_id=user["session_id"]))
     secret = {"secret": "JBSWY3DPEHPK3PXP"}
 
     first = idempotency.run(ctx, key="k-s", raw_body=b"{}", call=lambda: (200, secret, {}))

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from chalicelib.api.context import Principal, RequestContext
+from chalicelib.core.actor import Actor
 from chalicelib.ledger.transactions import service
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionPatch
 from tests.conftest import connect
@@ -20,15 +20,13 @@ THREADS = 6
 PER_THREAD = 12
 
 
-def _ctx(user) -> RequestContext:
-    return RequestContext(
-        request_id=uuid.uuid4().hex,
-        method="POST",
-        path="/transactions",
+def _actor(user) -> Actor:
+    return Actor(
+        user_id=user["id"],
+        session_id=user["session_id"],
         ip_address="127.0.0.1",
         user_agent="test",
-        headers={},
-        principal=Principal(user_id=user["id"], session_id=user["session_id"]),
+        request_id=uuid.uuid4().hex,
     )
 
 
@@ -44,7 +42,7 @@ def test_concurrent_writers_leave_an_exact_balance(make_user, conn, services):
             start.wait()
             for i in range(PER_THREAD):
                 t = service.create_transaction(
-                    _ctx(user),
+                    actor=_actor(user),
                     data=TransactionCreate(
                         account_id=acc,
                         amount=Decimal(f"-{n + 1}.{i:02d}"),
@@ -54,12 +52,14 @@ def test_concurrent_writers_leave_an_exact_balance(make_user, conn, services):
                 )
                 if i % 4 == 0:
                     service.update_transaction(
-                        _ctx(user), transaction_id=t.id, data=TransactionPatch(amount=Decimal("-0.01"))
+                        actor=_actor(user), transaction_id=t.id, data=TransactionPatch(amount=Decimal("-0.01"))
                     )
                 if i % 6 == 5:
-                    service.update_transaction(_ctx(user), transaction_id=t.id, data=TransactionPatch(account_id=other))
+                    service.update_transaction(
+                        actor=_actor(user), transaction_id=t.id, data=TransactionPatch(account_id=other)
+                    )
                 if i % 5 == 3:
-                    service.delete_transaction(_ctx(user), transaction_id=t.id)
+                    service.delete_transaction(actor=_actor(user), transaction_id=t.id)
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 

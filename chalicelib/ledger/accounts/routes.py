@@ -14,7 +14,7 @@ routes = ApiBlueprint(__name__, tag="accounts")
 @routes.route("/accounts", method="POST", body=AccountCreate, response=AccountOut, status=201, errors_=(403, 404))
 def create_account(ctx: RequestContext, body: AccountCreate):
     """Open an account (personal, or in a family the caller manages)."""
-    return service.create_account(ctx, data=body)
+    return service.create_account(actor=ctx.actor, data=body)
 
 
 @routes.route("/accounts", query=AccountQuery, response=AccountList, errors_=(404,))
@@ -42,10 +42,10 @@ def get_account(ctx: RequestContext, account_id: UUID):
 @routes.route("/accounts/{account_id}", method="PATCH", body=AccountPatch, response=AccountOut, errors_=(403, 404, 409))
 def update_account(ctx: RequestContext, account_id: UUID, body: AccountPatch):
     """Change an account."""
-    return service.update_account(ctx, account_id=account_id, data=body)
+    return service.update_account(actor=ctx.actor, account_id=account_id, data=body)
 
 
 @routes.route("/accounts/{account_id}", method="DELETE", status=204, errors_=(403, 404))
 def delete_account(ctx: RequestContext, account_id: UUID):
     """Delete an unused account, or deactivate one with transactions."""
-    service.delete_account(ctx, account_id=account_id)
+    service.delete_account(actor=ctx.actor, account_id=account_id)

@@ -14,9 +14,9 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.core import paging
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.actor import Actor
+from chalicelib.errors import BalanceBelowZero, Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import crypto, db
 from chalicelib.ledger.accounts import repo
@@ -25,7 +25,6 @@ from chalicelib.ledger.changes import record_change
 from chalicelib.search import outbox
 
 NUMBER_CONTEXT = "accounts.account_number"
-NEGATIVE_CONSTRAINT = "accounts_balance_non_negative"
 
 
 def to_out(row: dict[str, Any]) -> AccountOut:
@@ -54,14 +53,6 @@ def load_authorized(
     return row
 
 
-def negative_balance_refused(exc: psycopg.errors.CheckViolation) -> bool:
-    return getattr(exc.diag, "constraint_name", None) == NEGATIVE_CONSTRAINT
-
-
-def _insufficient() -> Conflict:
-    return Conflict("This account's balance may not go below zero (savings and investment accounts)")
-
-
 def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
     """Accounts the caller can see, oldest first, keyset-paginated."""
     after = paging.decode_created(query.cursor)
@@ -87,23 +78,22 @@ def get_account(*, user_id: UUID, account_id: UUID) -> AccountOut:
         return to_out(load_authorized(conn, load_access(conn, user_id), account_id))
 
 
-def create_account(ctx: RequestContext, *, data: AccountCreate) -> AccountOut:
+def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
     """Open a personal account, or a family account (family admin or owner)."""
     with db.transaction() as conn:
         if data.family_id is not None:
-            load_access(conn, ctx.user_id).require_family(data.family_id, MANAGE)
+            load_access(conn, actor.user_id).require_family(data.family_id, MANAGE)
         values = data.model_dump(exclude={"account_number"})
-        values.update(_number_columns(data.account_number), user_id=ctx.user_id)
+        values.update(_number_columns(data.account_number), user_id=actor.user_id)
         try:
             row = repo.insert(conn, values)
-        except psycopg.errors.CheckViolation as exc:
-            if negative_balance_refused(exc):
-                raise ValidationFailed.field("opening_balance", "may not be negative for this account type") from None
-            raise
+        except BalanceBelowZero:
+            # At creation it is the opening balance that is wrong: the field, not a conflict.
+            raise ValidationFailed.field("opening_balance", "may not be negative for this account type") from None
         out = to_out(row)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="account.create",
             resource_type="account",
             resource_id=row["id"],
@@ -114,37 +104,29 @@ def create_account(ctx: RequestContext, *, data: AccountCreate) -> AccountOut:
         return out
 
 
-def update_account(ctx: RequestContext, *, account_id: UUID, data: AccountPatch) -> AccountOut:
+def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> AccountOut:
     """Change an account (its owner, or a family admin); family_id moves it between families."""
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "type", "currency", "opening_balance", "allow_negative", "is_active"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         before = load_authorized(conn, access, account_id, need=MANAGE, lock="update")
         if "account_number" in changes:
             changes.update(_number_columns(changes.pop("account_number")))
         moved: list[UUID] = []
         if "family_id" in changes and changes["family_id"] != before["family_id"]:
-            moved = _move(conn, access, ctx, before, changes)
+            moved = _move(conn, access, before, changes, actor=actor)
         else:
             changes.pop("family_id", None)
         if changes.get("currency", before["currency"]) != before["currency"] and repo.has_transactions(
             conn, account_id
         ):
             raise Conflict("The currency of an account with transactions cannot change")
-        try:
-            row = repo.update(conn, account_id, changes) if changes else before
-        except psycopg.errors.CheckViolation as exc:
-            if negative_balance_refused(exc):
-                raise _insufficient() from None
-            raise
+        row = repo.update(conn, account_id, changes) if changes else before
         outbox.record_changes(conn, aggregate_type="transaction", ids=moved)
         out = to_out(row)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="account.update",
             resource_type="account",
             resource_id=account_id,
@@ -155,23 +137,23 @@ def update_account(ctx: RequestContext, *, account_id: UUID, data: AccountPatch)
         return out
 
 
-def _move(conn, access: Access, ctx: RequestContext, before: dict[str, Any], changes: dict[str, Any]) -> list[UUID]:
+def _move(conn, access: Access, before: dict[str, Any], changes: dict[str, Any], *, actor: Actor) -> list[UUID]:
     """Into a family: the caller manages it there too. Out of a family (family_id null): the
     account and its transactions become the caller's personal ones."""
     target = changes["family_id"]
     if target is not None:
         access.require_family(target, MANAGE)
         return repo.move_transactions(conn, before["id"], family_id=target, user_id=None)
-    changes["user_id"] = ctx.user_id
-    return repo.move_transactions(conn, before["id"], family_id=None, user_id=ctx.user_id)
+    changes["user_id"] = actor.user_id
+    return repo.move_transactions(conn, before["id"], family_id=None, user_id=actor.user_id)
 
 
-def delete_account(ctx: RequestContext, *, account_id: UUID) -> None:
+def delete_account(*, actor: Actor, account_id: UUID) -> None:
     """Delete an unused account; deactivate one that has transactions."""
     with db.transaction() as conn:
         # FOR UPDATE also waits out (and then blocks) transaction inserts, whose foreign
         # key check takes FOR KEY SHARE: "has no transactions" stays true until commit.
-        before = load_authorized(conn, load_access(conn, ctx.user_id), account_id, need=MANAGE)
+        before = load_authorized(conn, load_access(conn, actor.user_id), account_id, need=MANAGE)
         conn.execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE", (account_id,))
         if repo.has_transactions(conn, account_id):
             after = repo.update(conn, account_id, {"is_active": False})
@@ -181,7 +163,7 @@ def delete_account(ctx: RequestContext, *, account_id: UUID) -> None:
             action, after_data = "account.delete", None
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action=action,
             resource_type="account",
             resource_id=account_id,

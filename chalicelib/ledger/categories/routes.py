@@ -25,7 +25,7 @@ def list_categories(ctx: RequestContext):
 @routes.route("/categories", method="POST", body=CategoryCreate, response=CategoryOut, status=201, errors_=(403, 404))
 def create_category(ctx: RequestContext, body: CategoryCreate):
     """Create a personal or family category."""
-    return service.create_category(ctx, data=body)
+    return service.create_category(actor=ctx.actor, data=body)
 
 
 @routes.route("/categories/{category_id}", response=CategoryOut, errors_=(404,))
@@ -42,10 +42,10 @@ def get_category(ctx: RequestContext, category_id: UUID):
 @routes.route("/categories/{category_id}", method="PATCH", body=CategoryPatch, response=CategoryOut, errors_=(403, 404))
 def update_category(ctx: RequestContext, category_id: UUID, body: CategoryPatch):
     """Change a category (defaults are read-only: 403)."""
-    return service.update_category(ctx, category_id=category_id, data=body)
+    return service.update_category(actor=ctx.actor, category_id=category_id, data=body)
 
 
 @routes.route("/categories/{category_id}", method="DELETE", status=204, errors_=(403, 404))
 def delete_category(ctx: RequestContext, category_id: UUID):
     """Delete a category; its subcategories and transactions move to its parent."""
-    service.delete_category(ctx, category_id=category_id)
+    service.delete_category(actor=ctx.actor, category_id=category_id)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, Access, load_access
 from chalicelib.infra import db
@@ -81,15 +81,15 @@ def _check_parent(
         raise ValidationFailed.field("parent_id", f"categories nest at most {MAX_DEPTH} levels deep")
 
 
-def create_category(ctx: RequestContext, *, data: CategoryCreate) -> CategoryOut:
+def create_category(*, actor: Actor, data: CategoryCreate) -> CategoryOut:
     """Create a personal category, or a family one (family admin or owner)."""
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         if data.family_id is not None:
             access.require_family(data.family_id, MANAGE)
             owner = {"family_id": data.family_id, "user_id": None}
         else:
-            owner = {"family_id": None, "user_id": ctx.user_id}
+            owner = {"family_id": None, "user_id": actor.user_id}
         if data.parent_id is not None:
             _check_parent(conn, access, data.parent_id, **owner)
         row = repo.insert(conn, {**data.model_dump(exclude={"family_id"}), **owner, "is_default": False})
@@ -97,25 +97,22 @@ def create_category(ctx: RequestContext, *, data: CategoryCreate) -> CategoryOut
         out = CategoryOut(**row)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="category.create",
             resource_type="category",
             resource_id=row["id"],
             before=None,
             after=out.model_dump(mode="json"),
-            owners=[(ctx.user_id, row["family_id"])],
+            owners=[(actor.user_id, row["family_id"])],
         )
         return out
 
 
-def update_category(ctx: RequestContext, *, category_id: UUID, data: CategoryPatch) -> CategoryOut:
+def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> CategoryOut:
     """Change one's own (or one's family's) category."""
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "sort_order"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         before = visible_category(conn, access, category_id)
         if before is None:
             raise NotFound("Category not found")
@@ -135,21 +132,21 @@ def update_category(ctx: RequestContext, *, category_id: UUID, data: CategoryPat
         out = CategoryOut(**row)
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="category.update",
             resource_type="category",
             resource_id=category_id,
             before=CategoryOut(**before).model_dump(mode="json"),
             after=out.model_dump(mode="json"),
-            owners=[(ctx.user_id, row["family_id"])],
+            owners=[(actor.user_id, row["family_id"])],
         )
         return out
 
 
-def delete_category(ctx: RequestContext, *, category_id: UUID) -> None:
+def delete_category(*, actor: Actor, category_id: UUID) -> None:
     """Delete a category; its subcategories and transactions move to its parent."""
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         before = visible_category(conn, access, category_id)
         if before is None:
             raise NotFound("Category not found")
@@ -159,7 +156,7 @@ def delete_category(ctx: RequestContext, *, category_id: UUID) -> None:
         outbox.record_changes(conn, aggregate_type="category", ids=[category_id], operation="delete")
         outbox.record_changes(conn, aggregate_type="category", ids=moved["children"])
         outbox.record_changes(conn, aggregate_type="transaction", ids=moved["transactions"])
-        owners = [(ctx.user_id, before["family_id"])]
+        owners = [(actor.user_id, before["family_id"])]
         # Transactions of other people (family members' personal ones) may have used it.
         owners += [
             (r["user_id"], r["family_id"])
@@ -169,7 +166,7 @@ def delete_category(ctx: RequestContext, *, category_id: UUID) -> None:
         ]
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="category.delete",
             resource_type="category",
             resource_id=category_id,

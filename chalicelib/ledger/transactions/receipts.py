@@ -11,7 +11,7 @@ for images and PDF only (chalicelib/infra/storage.py)."""
 
 from uuid import UUID
 
-from chalicelib.api.context import RequestContext
+from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, load_access
 from chalicelib.infra import db, storage
@@ -30,13 +30,13 @@ def receipt_key(user_id: UUID, transaction_id: UUID, content_type: str) -> str:
     return f"attachments/{user_id}/receipts/{transaction_id}.{EXTENSIONS[content_type]}"
 
 
-def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
+def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
     """A presigned upload URL for the transaction's receipt; the key is kept on the transaction."""
     with db.transaction() as conn:
         before = repo.get(conn, transaction_id, for_update=True)
         if before is None:
             raise NotFound("Transaction not found")
-        load_access(conn, ctx.user_id).authorize(
+        load_access(conn, actor.user_id).authorize(
             owner_id=before["user_id"], family_id=before["family_id"], need=WRITE_TRANSACTIONS, what="Transaction"
         )
         key = receipt_key(before["user_id"], transaction_id, content_type)
@@ -44,14 +44,14 @@ def start_upload(ctx: RequestContext, *, transaction_id: UUID, content_type: str
             url = storage.presigned_put(
                 key, expires_seconds=EXPIRES_SECONDS, content_type=content_type, content_length=size
             )
-        except Exception as exc:
+        except storage.StorageError as exc:
             logger.warning("receipt upload url failed", extra={"error": type(exc).__name__})
             raise ServiceUnavailable("File storage is unavailable; try again shortly") from None
         repo.update(conn, transaction_id, before["transaction_date"], {"receipt_url": key})
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="transaction.receipt",
             resource_type="transaction",
             resource_id=transaction_id,
@@ -83,12 +83,8 @@ def download(*, user_id: UUID, transaction_id: UUID) -> ReceiptDownload:
 
 
 def _uploaded(key: str) -> bool:
-    from minio.error import S3Error
-
     try:
         storage.stat(key)
         return True
-    except S3Error as exc:
-        if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
-            return False
-        raise
+    except storage.ObjectNotFound:
+        return False

@@ -26,7 +26,7 @@ routes = ApiBlueprint(__name__, tag="transactions")
 )
 def create_transaction(ctx: RequestContext, body: TransactionCreate):
     """Book a transaction."""
-    return service.create_transaction(ctx, data=body)
+    return service.create_transaction(actor=ctx.actor, data=body)
 
 
 @routes.route("/transactions", query=TransactionQuery, response=TransactionList, errors_=(404,))
@@ -62,13 +62,13 @@ def get_transaction(ctx: RequestContext, transaction_id: UUID):
 )
 def update_transaction(ctx: RequestContext, transaction_id: UUID, body: TransactionPatch):
     """Change a transaction (fields, status, category, date or account)."""
-    return service.update_transaction(ctx, transaction_id=transaction_id, data=body)
+    return service.update_transaction(actor=ctx.actor, transaction_id=transaction_id, data=body)
 
 
 @routes.route("/transactions/{transaction_id}", method="DELETE", status=204, errors_=(403, 404))
 def delete_transaction(ctx: RequestContext, transaction_id: UUID):
     """Delete a transaction."""
-    service.delete_transaction(ctx, transaction_id=transaction_id)
+    service.delete_transaction(actor=ctx.actor, transaction_id=transaction_id)
 
 
 @routes.route(
@@ -81,7 +81,9 @@ def delete_transaction(ctx: RequestContext, transaction_id: UUID):
 )
 def upload_receipt(ctx: RequestContext, transaction_id: UUID, body: ReceiptUploadRequest):
     """A presigned URL to upload the transaction's receipt (jpeg, png or pdf)."""
-    return receipts.start_upload(ctx, transaction_id=transaction_id, content_type=body.content_type, size=body.size)
+    return receipts.start_upload(
+        actor=ctx.actor, transaction_id=transaction_id, content_type=body.content_type, size=body.size
+    )
 
 
 @routes.route("/transactions/{transaction_id}/receipt", response=ReceiptDownload, errors_=(404,))

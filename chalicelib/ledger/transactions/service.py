@@ -18,22 +18,20 @@ from uuid import UUID
 
 import psycopg
 
-from chalicelib.api.context import RequestContext
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.engine import suggest_category
+from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
 from chalicelib.infra import background, db, storage
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts import repo as accounts_repo
-from chalicelib.ledger.accounts.service import load_authorized, negative_balance_refused
+from chalicelib.ledger.accounts.service import load_authorized
 from chalicelib.ledger.categories.service import visible_category
 from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
 from chalicelib.search import outbox
-
-NOT_NULL = ("account_id", "amount", "description", "transaction_date", "status", "currency")
 
 
 def _field_not_found(what: str, field: str) -> NotFound:
@@ -81,15 +79,6 @@ def _check_consistency(row: dict[str, Any], account: dict[str, Any]) -> None:
         raise ValidationFailed.field("posted_date", "must not be before transaction_date")
 
 
-def _write(call, *args):
-    try:
-        return call(*args)
-    except psycopg.errors.CheckViolation as exc:
-        if negative_balance_refused(exc):
-            raise Conflict("This would take the account below zero (savings and investment accounts)") from None
-        raise
-
-
 def _alert_after_commit(user_id: UUID) -> None:
     """A write that crosses a budget threshold alerts right after it commits, off the
     request path (the pass reads pg_timezone_names, tens of ms); the hourly budget-alerts
@@ -114,10 +103,10 @@ def get_transaction(*, user_id: UUID, transaction_id: UUID) -> TransactionOut:
         return TransactionOut(**row)
 
 
-def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> TransactionOut:
+def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionOut:
     """Book a transaction on an account the caller may write to."""
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         if data.family_id is not None and access.role_in(data.family_id) is None:
             raise _field_not_found("Family", "family_id")
         account = _account_for_write(conn, access, data.account_id, "account_id")
@@ -125,7 +114,7 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             _check_category(conn, access, data.category_id, account)
         row = data.model_dump(exclude={"family_id"})
         row.update(
-            user_id=account["user_id"] if account["family_id"] is None else ctx.user_id,
+            user_id=account["user_id"] if account["family_id"] is None else actor.user_id,
             family_id=account["family_id"],
             currency=data.currency or account["currency"],
             categorization_source="manual",
@@ -136,7 +125,7 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             # The same engine as imports: the caller's rules, then what they taught it, then keywords.
             suggestion = suggest_category(
                 conn,
-                user_id=ctx.user_id,
+                user_id=actor.user_id,
                 family_id=account["family_id"],
                 description=row["description"],
                 merchant=row["merchant"],
@@ -148,12 +137,12 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
                     categorization_confidence=suggestion.confidence,
                 )
         accounts_repo.lock_in_order(conn, [account["id"]])
-        created = _write(repo.insert, conn, row)
+        created = repo.insert(conn, row)
         out = TransactionOut(**created)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[created["id"]])
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="transaction.create",
             resource_type="transaction",
             resource_id=created["id"],
@@ -161,18 +150,15 @@ def create_transaction(ctx: RequestContext, *, data: TransactionCreate) -> Trans
             after=out.model_dump(mode="json"),
             owners=[(created["user_id"], created["family_id"])],
         )
-        _alert_after_commit(ctx.user_id)
+        _alert_after_commit(actor.user_id)
         return out
 
 
-def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: TransactionPatch) -> TransactionOut:
+def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionPatch) -> TransactionOut:
     """Change a transaction: fields, status, category, date, or account (balances follow)."""
     changes = data.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.field(field, "cannot be null")
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         before = repo.get(conn, transaction_id, for_update=True)
         if before is None:
             raise NotFound("Transaction not found")
@@ -192,12 +178,12 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             _apply_categorization_source(before, changes)
         _check_consistency({**before, **changes}, account)
         accounts_repo.lock_in_order(conn, [before["account_id"], account["id"]])
-        after = _write(repo.update, conn, transaction_id, before["transaction_date"], changes) if changes else before
+        after = repo.update(conn, transaction_id, before["transaction_date"], changes) if changes else before
         out = TransactionOut(**after)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="transaction.update",
             resource_type="transaction",
             resource_id=transaction_id,
@@ -205,7 +191,7 @@ def update_transaction(ctx: RequestContext, *, transaction_id: UUID, data: Trans
             after=out.model_dump(mode="json"),
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
-        _alert_after_commit(ctx.user_id)
+        _alert_after_commit(actor.user_id)
         return out
 
 
@@ -217,10 +203,10 @@ def _apply_categorization_source(before: dict[str, Any], changes: dict[str, Any]
     changes["categorization_confidence"] = None
 
 
-def delete_transaction(ctx: RequestContext, *, transaction_id: UUID) -> None:
+def delete_transaction(*, actor: Actor, transaction_id: UUID) -> None:
     """Delete a transaction (its receipt object goes too)."""
     with db.transaction() as conn:
-        access = load_access(conn, ctx.user_id)
+        access = load_access(conn, actor.user_id)
         before = repo.get(conn, transaction_id, for_update=True)
         if before is None:
             raise NotFound("Transaction not found")
@@ -232,7 +218,7 @@ def delete_transaction(ctx: RequestContext, *, transaction_id: UUID) -> None:
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id], operation="delete")
         record_change(
             conn,
-            ctx,
+            actor=actor,
             action="transaction.delete",
             resource_type="transaction",
             resource_id=transaction_id,
@@ -248,5 +234,5 @@ def remove_object(key: str) -> None:
     """Best effort: a receipt left behind is an orphan object, never a wrong answer."""
     try:
         storage.delete(key)
-    except Exception as exc:
+    except storage.StorageError as exc:
         logger.warning("receipt object not deleted", extra={"key": key, "error": type(exc).__name__})
