@@ -5,12 +5,13 @@ most a few hundred categories, a sequential pass with levenshtein() over them is
 sub-millisecond, and the answer is fresh the moment a category is created."""
 
 import psycopg
+from psycopg import sql
 
 from chalicelib.families.access import Access
 
 MAX_RESULTS = 50
 
-_SEARCH = """
+_SEARCH = sql.SQL("""
 SELECT c.id, c.name, c.description, c.icon, c.color, c.parent_id, c.is_default, c.user_id, c.family_id,
        c.sort_order, s.score
   FROM categories c
@@ -23,11 +24,11 @@ SELECT c.id, c.name, c.description, c.icon, c.color, c.parent_id, c.is_default, 
                                          WHEN length(q.w) >= 5 AND levenshtein(d, q.w) <= 1 THEN 1
                                          ELSE 0 END), 0) AS k
                   FROM unnest(search_words(c.name, c.description)) AS d) m) s
- WHERE (c.is_default OR (c.family_id IS NULL AND c.user_id = %(me)s) OR c.family_id = ANY(%(families)s::uuid[]))
+ WHERE {visible}
    AND s.ok
  ORDER BY s.score DESC, c.is_default, c.sort_order, c.name
  LIMIT %(max)s
-"""
+""")
 
 
 def search(conn: psycopg.Connection, *, access: Access, q: str) -> list[dict]:
@@ -35,6 +36,5 @@ def search(conn: psycopg.Connection, *, access: Access, q: str) -> list[dict]:
     if not words:
         return []
     return conn.execute(
-        _SEARCH,
-        {"words": words, "last": len(words), "me": access.user_id, "families": access.family_ids, "max": MAX_RESULTS},
+        _SEARCH.format(visible=access.category_visible("c")), {"words": words, "last": len(words), "max": MAX_RESULTS}
     ).fetchall()
