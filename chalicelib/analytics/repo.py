@@ -14,7 +14,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from chalicelib.families.access import Access
+from chalicelib.families.access import Access, Visibility
 
 # Group key of the first pass per group_by; `category` and `top_category` group on
 # the category itself, resolved in the second pass.
@@ -70,7 +70,7 @@ def scope_conditions(
         conds.append(sql.SQL("t.account_id = %(account_id)s"))
         params["account_id"] = account_id
     if family_id is not None:
-        conds.append(sql.SQL("t.family_id = %(family_id)s"))
+        conds.append(access.in_family(family_id, "t"))
         params["family_id"] = family_id
     return sql.SQL(" AND ").join(conds), params
 
@@ -78,9 +78,7 @@ def scope_conditions(
 HIDDEN_CATEGORY_LABEL = "Private category"
 
 
-def spending(
-    conn: psycopg.Connection, access: Access, *, group_by: str, where: sql.Composable, params: dict
-) -> list[dict]:
+def spending(conn: psycopg.Connection, access: Access, *, group_by: str, where: Visibility, params: dict) -> list[dict]:
     """[{key, label, amount, count}] of spending per group (unordered)."""
     if group_by in ("category", "top_category"):
         group_col = sql.SQL("c.category_id") if group_by == "category" else sql.SQL("c.root_id")
@@ -107,7 +105,7 @@ def spending(
     return conn.execute(query, params).fetchall()
 
 
-def cashflow(conn: psycopg.Connection, *, interval: str, where: sql.Composable, params: dict) -> list[dict]:
+def cashflow(conn: psycopg.Connection, *, interval: str, where: Visibility, params: dict) -> list[dict]:
     """[{period_start, income, spending}] per period, Transfers excluded."""
     query = sql.SQL(_CLASSIFIED).format(key=_BASE_KEY[f"{interval}_period"], where=where) + sql.SQL(
         """SELECT c.key::date AS period_start,
@@ -136,7 +134,7 @@ def net_worth(
         conds.append(sql.SQL("a.id = %(account_id)s"))
         params["account_id"] = account_id
     if family_id is not None:
-        conds.append(sql.SQL("a.family_id = %(family_id)s"))
+        conds.append(access.in_family(family_id, "a"))
         params["family_id"] = family_id
     query = sql.SQL(
         """WITH acc AS (

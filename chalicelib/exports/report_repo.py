@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from chalicelib.families.access import Access, same_owner
+from chalicelib.families.access import Access, Visibility, same_owner
 
 _SOURCE_COLUMNS = sql.SQL(
     """t.id, t.user_id, t.family_id, t.account_id, t.category_id, t.amount, t.currency, t.description,
@@ -185,7 +185,7 @@ def currencies(conn: psycopg.Connection, scope: ExportScope) -> list[str]:
     return [r["currency"] for r in conn.execute(query.format(src=source(scope))).fetchall()]
 
 
-def budgets_in_period(conn: psycopg.Connection, scope: ExportScope, *, owner: sql.Composable) -> list[dict]:
+def budgets_in_period(conn: psycopg.Connection, scope: ExportScope, *, owner: Visibility) -> list[dict]:
     """Active budgets overlapping the period whose owner matches `owner` (an SQL condition on b)."""
     query = sql.SQL(
         """SELECT b.id, b.user_id, b.family_id, b.name, b.period_type, b.start_date, b.end_date, b.total_amount,

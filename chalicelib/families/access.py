@@ -33,6 +33,11 @@ class Role(IntEnum):
     owner = 3
 
 
+# An SQL condition built here (visible, visible_parts, personal, …): the annotation of a
+# repository argument that must come from Access, which tests/families/test_access_everywhere.py
+# checks at every call site.
+Visibility = sql.Composable
+
 # What each kind of action needs in a family.
 READ = Role.viewer
 WRITE_TRANSACTIONS = Role.member
