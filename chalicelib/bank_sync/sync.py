@@ -26,8 +26,8 @@ from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.infra import db, invalidation
 from chalicelib.infra.logging import logger
+from chalicelib.infra.outbox import record_changes
 from chalicelib.infra.settings import get_settings
-from chalicelib.search.outbox import record_changes
 
 LOCK_CLASS = 19_019  # advisory lock namespace of bank sync (first key of the two-int form)
 MAX_RESTARTS = 3

@@ -24,9 +24,8 @@ from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.families import repo
 from chalicelib.families.access import MANAGE, OWN, READ, Role, load_access
 from chalicelib.families.models import FamilyCreate, FamilyOut, FamilyPatch, MemberAdd, MemberOut, MemberPatch
-from chalicelib.infra import db, invalidation
+from chalicelib.infra import db, invalidation, outbox
 from chalicelib.ledger.changes import record_change
-from chalicelib.search import outbox
 
 
 def _out(row: dict[str, Any], role: Role | str) -> FamilyOut:

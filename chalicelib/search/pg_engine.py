@@ -16,9 +16,9 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.infra import db
+from chalicelib.search import repo
 from chalicelib.search.engine import (
     FACET_SIZE,
-    TRANSACTION_COLUMNS,
     SearchPage,
     SearchRequest,
     empty_page,
@@ -44,17 +44,7 @@ def typo_candidates(conn: psycopg.Connection, words: list[str]) -> dict[str, lis
     long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
     if not long_words:
         return {}
-    conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (_TRIGRAM_THRESHOLD,))
-    rows = conn.execute(
-        """SELECT q.w, d.word
-             FROM unnest(%s::text[]) AS q(w)
-             JOIN LATERAL (SELECT word FROM search_dictionary
-                            WHERE word %% q.w AND word <> q.w
-                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
-                              AND levenshtein(word, q.w) <= 1) d ON TRUE
-            ORDER BY q.w, d.word""",
-        (long_words,),
-    ).fetchall()
+    rows = repo.typo_neighbours(conn, long_words, trigram_threshold=_TRIGRAM_THRESHOLD)
     found: dict[str, list[str]] = {}
     for r in rows:
         found.setdefault(r["w"], []).append(r["word"])
@@ -121,30 +111,6 @@ def filter_conditions(request: SearchRequest, alias: str = "t") -> tuple[list[sq
     return conds, params
 
 
-_SEARCH = """
-WITH hits AS MATERIALIZED (
-    SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
-      FROM transactions t
-     WHERE {where}
-)
-SELECT
-    (SELECT count(*) FROM hits) AS total,
-    (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
-       FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY 1
-              ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
-       LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
-       FROM (SELECT merchant, count(*) AS n FROM hits WHERE merchant IS NOT NULL GROUP BY 1
-              ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.month, 'count', f.n)), '[]')
-       FROM (SELECT to_char(transaction_date, 'YYYY-MM') AS month, count(*) AS n FROM hits GROUP BY 1) f) AS month,
-    (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
-                                                'created_at', p.created_at, 'score', p.score)), '[]')
-       FROM (SELECT * FROM hits WHERE {after}
-              ORDER BY score DESC, transaction_date DESC, created_at DESC, id DESC LIMIT {limit}) p) AS page
-"""
-
-
 class PostgresEngine:
     name = "postgres"
 
@@ -158,7 +124,7 @@ class PostgresEngine:
 
 def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list[str], sql.Composed, dict] | None:
     """(query words, the search statement, its parameters); None when q holds no word."""
-    words = conn.execute("SELECT search_query_words(%s) AS w", (request.q,)).fetchone()["w"]
+    words = repo.query_words(conn, request.q)
     if not words:
         return None
     candidates = typo_candidates(conn, words)
@@ -175,12 +141,12 @@ def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list
         after = sql.SQL(
             "(score, transaction_date, created_at, id) < (%(a_score)s, %(a_date)s, %(a_created)s, %(a_id)s)"
         )
-    query = sql.SQL(_SEARCH).format(
-        score=score,
+    query = repo.search_statement(
+        request.access,
         where=sql.SQL(" AND ").join(conds),
-        facet_size=sql.Literal(FACET_SIZE),
-        category_visible=request.access.category_visible("c"),
+        score=score,
         after=after,
+        facet_size=FACET_SIZE,
         limit=sql.Placeholder("limit"),
     )
     return words, query, params
@@ -217,12 +183,7 @@ def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> Sea
 def _load_rows(conn: psycopg.Connection, page: list[dict]) -> dict[str, dict]:
     if not page:
         return {}
-    rows = conn.execute(
-        sql.SQL("SELECT {} FROM transactions WHERE id = ANY(%s::uuid[]) AND transaction_date = ANY(%s::date[])").format(
-            sql.SQL(TRANSACTION_COLUMNS)
-        ),
-        ([p["id"] for p in page], sorted({p["transaction_date"] for p in page})),
-    ).fetchall()
+    rows = repo.transactions_of_page(conn, [p["id"] for p in page], sorted({p["transaction_date"] for p in page}))
     return {str(r["id"]): r for r in rows}
 
 
@@ -233,11 +194,7 @@ def _folder(conn: psycopg.Connection, texts: list[str | None]):
     folded = dict(
         zip(
             tokens,
-            conn.execute("SELECT array(SELECT search_fold(x) FROM unnest(%s::text[]) AS x) AS f", (tokens,)).fetchone()[
-                "f"
-            ]
-            if tokens
-            else [],
+            repo.fold_all(conn, tokens) if tokens else [],
             strict=True,
         )
     )

@@ -86,9 +86,8 @@ KEYED = {
     "ledger/categories/service.py:delete_category": "owners of rows moved off an authorized category",
     "ledger/transactions/repo.py:get": "loaded by id, then Access.authorize in ledger/transactions/service",
     "ledger/transactions/repo.py:delete": "after Access.authorize(WRITE_TRANSACTIONS)",
-    "search/service.py:resolve_scope": "loaded by id, then Access.authorize (READ)",
-    "search/sync.py:_operations": "the search sync reads the rows the outbox names, for the index",
-    "search/pg_engine.py:_load_rows": "ids of hits the search itself scoped with Access.visible_parts",
+    "search/repo.py:account_owner": "loaded by id, then Access.authorize (READ) in search/service",
+    "search/repo.py:transactions_of_page": "ids of hits the search statement scoped with Access.visible",
 }
 
 # Statements that read across users on purpose: module:function -> why.
@@ -109,7 +108,9 @@ CROSS_USER = {
     "families/repo.py:count_accounts": "family deletion checks its family's accounts (owner authorized)",
     "families/repo.py:category_ids": "family deletion: the family's categories",
     "families/repo.py:uncategorize_family_categories": "a member leaving: rows filed under the family's categories",
-    "search/indices.py:<module>": "the reindex copies every row into the search index",
+    "search/repo.py:<module>": "the reindex copies every row into the search index (scoped at query time)",
+    "search/repo.py:transactions_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
+    "search/repo.py:categories_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
     "dashboard/repo.py:<module>": "the default Income tree; the rows are scoped by the caller's `where`",
     "exports/report_repo.py:<module>": "the default Income tree; the rows are scoped by the caller's `where`",
 }

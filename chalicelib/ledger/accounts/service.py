@@ -18,12 +18,11 @@ import psycopg
 from chalicelib.api.context import RequestContext
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
-from chalicelib.infra import crypto, db
+from chalicelib.infra import crypto, db, outbox
 from chalicelib.ledger import cursor
 from chalicelib.ledger.accounts import repo
 from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
 from chalicelib.ledger.changes import record_change
-from chalicelib.search import outbox
 
 NUMBER_CONTEXT = "accounts.account_number"
 NEGATIVE_CONSTRAINT = "accounts_balance_non_negative"
