@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
-from chalicelib.api.types import Money, PositiveMoney, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import Money, PositiveMoney, RequestModel, ResponseModel, Timestamp
 from chalicelib.notifications.paging import PageQuery
 
 PeriodType = Literal["monthly", "quarterly", "yearly", "custom"]

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from chalicelib.api.types import Cursor, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import Cursor, RequestModel, ResponseModel, Timestamp
 
 MatchType = Literal["contains", "equals", "starts_with", "regex"]
 RuleField = Literal["description", "merchant", "any"]

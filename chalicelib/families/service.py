@@ -20,12 +20,12 @@ from typing import Any
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
+from chalicelib.audit.changes import record_change
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.families import repo
 from chalicelib.families.access import MANAGE, OWN, READ, Role, load_access
 from chalicelib.families.models import FamilyCreate, FamilyOut, FamilyPatch, MemberAdd, MemberOut, MemberPatch
 from chalicelib.infra import db, invalidation, outbox
-from chalicelib.ledger.changes import record_change
 
 
 def _out(row: dict[str, Any], role: Role | str) -> FamilyOut:

@@ -7,9 +7,9 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
-from chalicelib.api.types import MAX_MONEY
 from chalicelib.audit.service import record_audit
 from chalicelib.budgets.periods import local_today
+from chalicelib.core.types import MAX_MONEY
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo

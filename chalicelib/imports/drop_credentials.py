@@ -14,8 +14,8 @@ from uuid import UUID
 from pydantic import Field
 
 from chalicelib.api.context import RequestContext
-from chalicelib.api.types import RequestModel, ResponseModel
 from chalicelib.audit.service import record_audit
+from chalicelib.core.types import RequestModel, ResponseModel
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import repo, uploader_repo

@@ -3,7 +3,7 @@
 from typing import Any, Literal
 from uuid import UUID
 
-from chalicelib.api.types import ResponseModel, Timestamp
+from chalicelib.core.types import ResponseModel, Timestamp
 from chalicelib.notifications.paging import PageQuery
 
 NotificationType = Literal["budget_alert", "goal_milestone", "unusual_spending", "bill_reminder", "system", "security"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from chalicelib.api.types import Cursor, RequestModel
+from chalicelib.core.types import Cursor, RequestModel
 from chalicelib.errors import ValidationFailed
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel
+from chalicelib.core.types import Cursor, Money, RequestModel, ResponseModel
 from chalicelib.ledger.categories.models import CategoryOut
 from chalicelib.ledger.transactions.models import TransactionOut
 from chalicelib.search.text import MAX_QUERY_LENGTH

@@ -16,13 +16,13 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.audit.changes import record_change
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import crypto, db, outbox
 from chalicelib.ledger import cursor
 from chalicelib.ledger.accounts import repo
 from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
-from chalicelib.ledger.changes import record_change
 
 NUMBER_CONTEXT = "accounts.account_number"
 NEGATIVE_CONSTRAINT = "accounts_balance_non_negative"

@@ -16,12 +16,12 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.audit.changes import record_change
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, Access, load_access
 from chalicelib.infra import db, outbox
 from chalicelib.ledger.categories import repo
 from chalicelib.ledger.categories.models import CategoryCreate, CategoryList, CategoryOut, CategoryPatch
-from chalicelib.ledger.changes import record_change
 
 MAX_DEPTH = 4
 

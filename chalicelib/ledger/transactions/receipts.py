@@ -12,11 +12,11 @@ for images and PDF only (chalicelib/infra/storage.py)."""
 from uuid import UUID
 
 from chalicelib.api.context import RequestContext
+from chalicelib.audit.changes import record_change
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, load_access
 from chalicelib.infra import db, outbox, storage
 from chalicelib.infra.logging import logger
-from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import ReceiptDownload, ReceiptUpload
 from chalicelib.ledger.transactions.service import remove_object

@@ -19,6 +19,7 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.api.context import RequestContext
+from chalicelib.audit.changes import record_change
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.engine import suggest_category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +29,6 @@ from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts import repo as accounts_repo
 from chalicelib.ledger.accounts.service import load_authorized, negative_balance_refused
 from chalicelib.ledger.categories.service import visible_category
-from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
 
