@@ -2,12 +2,14 @@
 
 Read from the source (ast), not from a run, so that a statement no test executes is
 checked too. A statement reads user data when it reads (FROM, JOIN, UPDATE, DELETE) one
-of USER_TABLES. Each one must be, in this order of preference:
+of USER_TABLES (or its _archive), or a table slot filled at run time. Each one must be,
+in this order of preference:
 
 - scoped by the one builder: the function that runs it (or, for a module-level template,
-  a function of the module that uses the template) calls a predicate of
-  `chalicelib.families.access` (SCOPE_BUILDERS), or takes one as an argument annotated
-  `Visibility` from its caller;
+  every function of the module that uses the template) calls a predicate of
+  `chalicelib.families.access` (SCOPE_BUILDERS), or a function that does, or takes one
+  as an argument annotated `Visibility` (and then every caller passes one Access built:
+  the second test);
 - keyed: it reads rows by their id (or by the id of a parent) that the service has
   authorized with `Access.authorize` / `require_family` first (KEYED, below);
 - a cross-user read by design (CROSS_USER, below, each with its reason).
@@ -27,7 +29,9 @@ import chalicelib
 
 PACKAGE = pathlib.Path(chalicelib.__file__).parent
 USER_TABLES = ("transactions", "accounts", "budgets", "goals", "categories")
-READS = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(" + "|".join(USER_TABLES) + r")\b", re.I)
+# A table named in the text, or a table slot ({} / {table}) filled at run time, which may
+# be any of them (backups, retention and erasure walk lists of tables).
+READS = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(?:(?:" + "|".join(USER_TABLES) + r")(?:_archive)?\b|\{\w*\})", re.I)
 SCOPE_BUILDERS = {"visible", "visible_parts", "category_visible", "personal", "in_family", "authored"}
 SCOPE_FUNCTIONS = {"owned_by", "same_owner"}
 # A visibility rule written out: the owner/family pair or a membership lookup.
@@ -85,6 +89,7 @@ KEYED = {
     "ledger/categories/repo.py:reassign_and_delete": "after Access.authorize(MANAGE)",
     "ledger/categories/service.py:delete_category": "owners of rows moved off an authorized category",
     "ledger/transactions/repo.py:get": "loaded by id, then Access.authorize in ledger/transactions/service",
+    "ledger/transactions/repo.py:get_archived": "loaded by id, then Access.authorize in ledger/transactions/service",
     "ledger/transactions/repo.py:delete": "after Access.authorize(WRITE_TRANSACTIONS)",
     "search/repo.py:account_owner": "loaded by id, then Access.authorize (READ) in search/service",
     "search/repo.py:transactions_of_page": "ids of hits the search statement scoped with Access.visible",
@@ -108,6 +113,11 @@ CROSS_USER = {
     "families/repo.py:count_accounts": "family deletion checks its family's accounts (owner authorized)",
     "families/repo.py:category_ids": "family deletion: the family's categories",
     "families/repo.py:uncategorize_family_categories": "a member leaving: rows filed under the family's categories",
+    "backups/dump.py:dump_lines": "a backup copies every table whole",
+    "erasure/repo.py:sweep_reference": "erasure clears every reference to the erased user, table by table",
+    "retention/repo.py:count_rows": "retention moves every user's old rows to the archive",
+    "retention/repo.py:default_months": "retention moves every user's old rows to the archive",
+    "retention/repo.py:move_rows": "retention moves every user's old rows to the archive",
     "search/repo.py:<module>": "the reindex copies every row into the search index (scoped at query time)",
     "search/repo.py:transactions_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
     "search/repo.py:categories_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
