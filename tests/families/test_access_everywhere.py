@@ -72,7 +72,7 @@ KEYED = {
     "ledger/categories/repo.py:update": "after Access.authorize(MANAGE)",
     "ledger/transactions/repo.py:update": "after Access.authorize(WRITE_TRANSACTIONS)",
     "categorization/repo.py:category": "loaded by id, then Access.can_see in categorization/service",
-    "exports/report_repo.py:account_of": "the export's account, authorized when the export was created",
+    "exports/report_repo.py:account_of": "loaded by id, then Access.authorize in exports/service (reread at build)",
     "goals/repo.py:get": "loaded by id, then Access.authorize in goals/service",
     "goals/repo.py:delete": "after Access.authorize(MANAGE) in goals/service",
     "imports/repo.py:find_account": "loaded by id, then Access.authorize(WRITE_TRANSACTIONS)",
