@@ -10,7 +10,6 @@ from chalicelib.bank_sync.routes import routes as bank_sync_routes
 from chalicelib.budgets.routes import routes as budget_routes
 from chalicelib.categorization.routes import routes as categorization_routes
 from chalicelib.dashboard.routes import routes as dashboard_routes
-from chalicelib.dashboard.service import live_figures as dashboard_live_figures
 from chalicelib.erasure.routes import routes as erasure_routes
 from chalicelib.exports.routes import routes as export_routes
 from chalicelib.families.routes import routes as family_routes
@@ -40,7 +39,17 @@ chalice_errors.install(app)  # 404/405/415 written by Chalice itself, in the con
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.websocket_api = ManagementWebsocketAPI(endpoint=get_settings().live_management_endpoint)
 live_publisher.bind(app.websocket_api)
-live_publisher.figures_from(dashboard_live_figures)
+
+
+def _dashboard_figures(*, user_id):
+    # Wired here, not imported by live: the dashboard reads budgets and notifications,
+    # which push through live. Imported on first push, so it costs no cold start.
+    from chalicelib.dashboard.service import live_figures
+
+    return live_figures(user_id=user_id)
+
+
+live_publisher.figures_from(_dashboard_figures)
 
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)
