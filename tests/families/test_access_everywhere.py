@@ -45,7 +45,7 @@ HAND_WRITTEN = re.compile(
 # How a keyed statement names its rows: an id (of the row or its parent) from the caller.
 KEY = re.compile(
     r"\b(?:\w+\.)?(?:id|account_id|bank_connection_id|category_id|parent_id)\s*=\s*(?:ANY\s*\()?\s*"
-    r"(?:%|\w+\.(?:id|account_id|existing_id)\b)",
+    r"(?:%|\w+\.(?:id|account_id|category_id|existing_id)\b)",
     re.I,
 )
 
@@ -59,6 +59,7 @@ KEYED = {
     "bank_sync/repo.py:accounts_of": "the accounts of one bank connection, authorized by its service",
     "bank_sync/repo.py:anchor_balance": "one account of a connection being synced",
     "bank_sync/repo.py:linked_accounts": "the accounts of connections the caller may read",
+    "budgets/spending.py:budget_lines": "category names of budget lines the caller's `where` scoped",
     "budgets/repo.py:get": "loaded by id, then Access.authorize in budgets/service",
     "budgets/repo.py:delete": "after Access.authorize(MANAGE) in budgets/service",
     "budgets/repo.py:update": "after Access.authorize(MANAGE) in budgets/service",
@@ -102,7 +103,6 @@ CROSS_USER = {
     "categorization/engine.py:_keyword_categories": "the default categories, shared by everyone",
     "budgets/spending.py:<module>": "the budget-alerts schedule evaluates every budget; a budget counts "
     "its owner's accounts (personal, or the family's), per user by the caller's `where`",
-    "budgets/spending.py:budget_lines": "names of the categories of budget lines already scoped",
     "budgets/alerts.py:<module>": "alerts go to every reader of a budget (its family's members)",
     "insights/repo.py:<module>": "the recurring-payments schedule groups every account per reader "
     "(the owner, or each family member); a per-user run filters the same set",
@@ -121,8 +121,6 @@ CROSS_USER = {
     "search/repo.py:<module>": "the reindex copies every row into the search index (scoped at query time)",
     "search/repo.py:transactions_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
     "search/repo.py:categories_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
-    "dashboard/repo.py:<module>": "the default Income tree; the rows are scoped by the caller's `where`",
-    "exports/report_repo.py:<module>": "the default Income tree; the rows are scoped by the caller's `where`",
 }
 
 
