@@ -40,6 +40,17 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.websocket_api = ManagementWebsocketAPI(endpoint=get_settings().live_management_endpoint)
 live_publisher.bind(app.websocket_api)
 
+
+def _dashboard_figures(*, user_id):
+    # Wired here, not imported by live: the dashboard reads budgets and notifications,
+    # which push through live. Imported on first push, so it costs no cold start.
+    from chalicelib.dashboard.service import live_figures
+
+    return live_figures(user_id=user_id)
+
+
+live_publisher.figures_from(_dashboard_figures)
+
 app.register_blueprint(system_routes.blueprint)
 app.register_blueprint(auth_routes.blueprint)
 app.register_blueprint(user_routes.blueprint)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from chalicelib.api.types import Money, RequestModel, ResponseModel
+from chalicelib.core.types import Money, RequestModel, ResponseModel
 
 GROUP_BY = ("category", "top_category", "merchant", "month", "account")
 CASHFLOW_INTERVALS = ("month", "week")

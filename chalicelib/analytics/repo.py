@@ -14,7 +14,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from chalicelib.families.access import Access
+from chalicelib.families.access import Access, Visibility
 
 # Group key of the first pass per group_by; `category` and `top_category` group on
 # the category itself, resolved in the second pass.
@@ -74,7 +74,7 @@ def scope_conditions(
         conds.append(sql.SQL("t.account_id = %(account_id)s"))
         params["account_id"] = account_id
     if family_id is not None:
-        conds.append(sql.SQL("t.family_id = %(family_id)s"))
+        conds.append(access.in_family(family_id, "t"))
         params["family_id"] = family_id
     return sql.SQL(" AND ").join(conds), params
 
@@ -82,7 +82,7 @@ def scope_conditions(
 HIDDEN_CATEGORY_LABEL = "Private category"
 
 
-def _base(group_by: str, where: sql.Composable, base: sql.Composable | None) -> sql.Composable:
+def _base(group_by: str, where: Visibility, base: sql.Composable | None) -> sql.Composable:
     return base if base is not None else sql.SQL(_BASE).format(key=_BASE_KEY[group_by], where=where)
 
 
@@ -91,7 +91,7 @@ def spending(
     access: Access,
     *,
     group_by: str,
-    where: sql.Composable,
+    where: Visibility,
     params: dict,
     base: sql.Composable | None = None,
 ) -> list[dict]:
@@ -126,7 +126,7 @@ def cashflow(
     conn: psycopg.Connection,
     *,
     interval: str,
-    where: sql.Composable,
+    where: Visibility,
     params: dict,
     base: sql.Composable | None = None,
 ) -> list[dict]:
@@ -158,7 +158,7 @@ def net_worth(
         conds.append(sql.SQL("a.id = %(account_id)s"))
         params["account_id"] = account_id
     if family_id is not None:
-        conds.append(sql.SQL("a.family_id = %(family_id)s"))
+        conds.append(access.in_family(family_id, "a"))
         params["family_id"] = family_id
     query = sql.SQL(
         """WITH acc AS (

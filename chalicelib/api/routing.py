@@ -21,8 +21,8 @@ from pydantic_core import to_jsonable_python
 
 from chalicelib.api import errors, raw_input
 from chalicelib.api.context import RequestContext
-from chalicelib.api.types import QUERY_CONTEXT
 from chalicelib.core.actor import Actor
+from chalicelib.core.types import QUERY_CONTEXT
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import RequestModel, ResponseModel, Timestamp
 from chalicelib.users.fields import Email, GivenPassword, Locale, Name, NewPassword, OneTimeCode, Timezone
 from chalicelib.users.models import UserOut
 

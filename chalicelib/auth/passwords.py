@@ -15,10 +15,6 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=32 * 1024, parallelism=1, hash
 _dummy_hash: str | None = None
 _dummy_lock = threading.Lock()
 
-MIN_PASSWORD_LENGTH = 12
-# Long enough for any passphrase or manager, short enough that nobody makes us hash a megabyte.
-MAX_PASSWORD_LENGTH = 1024
-
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.accounts.models import AccountOut
 
 ConnectionStatus = Literal["active", "login_required", "error", "revoked"]

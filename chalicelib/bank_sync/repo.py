@@ -8,6 +8,8 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from chalicelib.families.access import owned_by
+
 CONNECTION_COLUMNS = sql.SQL(
     """c.id, c.user_id, c.family_id, c.provider, c.item_id, c.access_token_enc, c.institution_id,
        c.institution_name, c.status, c.error_code, c.sync_cursor, c.last_sync_at, c.last_webhook_at,
@@ -96,13 +98,13 @@ def find_relinkable_account(
 ) -> dict[str, Any] | None:
     """An account of the same owner that already carries this Plaid account id and whose
     connection is gone or was removed: linking the item again continues its history."""
-    return conn.execute(
+    query = sql.SQL(
         """SELECT a.id FROM accounts a LEFT JOIN bank_connections c ON c.id = a.bank_connection_id
-            WHERE a.plaid_account_id = %s AND a.user_id = %s AND a.family_id IS NOT DISTINCT FROM %s
+            WHERE a.plaid_account_id = %s AND {owner}
               AND (c.id IS NULL OR c.access_token_enc IS NULL)
-            ORDER BY a.created_at LIMIT 1""",
-        (plaid_account_id, user_id, family_id),
-    ).fetchone()
+            ORDER BY a.created_at LIMIT 1"""
+    ).format(owner=owned_by(user_id, family_id, "a"))
+    return conn.execute(query, (plaid_account_id,)).fetchone()
 
 
 def attach_account(conn: psycopg.Connection, *, account_id: UUID, connection_id: UUID) -> None:

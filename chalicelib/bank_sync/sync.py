@@ -28,8 +28,8 @@ from chalicelib.core import caching
 from chalicelib.core.actor import Actor
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
+from chalicelib.infra.outbox import record_changes
 from chalicelib.infra.settings import get_settings
-from chalicelib.search.outbox import record_changes
 
 ACTOR = Actor.system("schedule:bank-sync")
 LOCK_CLASS = 19_019  # advisory lock namespace of bank sync (first key of the two-int form)

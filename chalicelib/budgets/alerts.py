@@ -19,6 +19,7 @@ from psycopg import sql
 
 from chalicelib.budgets.spending import lines_cte
 from chalicelib.core.caching import invalidate_users
+from chalicelib.families.access import load_access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.notifications.service import RETURNING as NEW_NOTIFICATIONS
@@ -94,10 +95,7 @@ def _evaluate(conn: psycopg.Connection, *, where: sql.Composable, dry_run: bool)
 def evaluate_budget_alerts_for_user(conn: psycopg.Connection, *, user_id: UUID) -> int:
     """Alert on the budgets a user's new transactions can move (their personal budgets
     and their families'), inside the caller's transaction; returns alerts created."""
-    where = sql.SQL(
-        """b.is_active AND ((b.family_id IS NULL AND b.user_id = {me})
-           OR b.family_id IN (SELECT family_id FROM family_members WHERE user_id = {me}))"""
-    ).format(me=sql.Literal(user_id))
+    where = sql.SQL("b.is_active AND {visible}").format(visible=load_access(conn, user_id).visible("b"))
     created, _ = _evaluate(conn, where=where, dry_run=False)
     return created
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
-from chalicelib.api.types import Money, PageQuery, PositiveMoney, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import Money, PageQuery, PositiveMoney, RequestModel, ResponseModel, Timestamp
 
 PeriodType = Literal["monthly", "quarterly", "yearly", "custom"]
 BudgetState = Literal["ok", "warning", "exceeded"]

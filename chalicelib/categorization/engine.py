@@ -55,7 +55,7 @@ rules AS (
     SELECT r.category_id, r.field, r.match_type, r.pattern, lower(r.pattern) AS pattern_lower,
            r.priority, r.created_at, r.family_id IS NULL AS personal
       FROM categorization_rules r JOIN visible_categories vc ON vc.id = r.category_id
-     WHERE r.is_active AND ((r.family_id IS NULL AND r.user_id = %(user_id)s) OR r.family_id = %(family_id)s)
+     WHERE r.is_active AND {rule_owners}
 ),
 by_rule AS (
     SELECT DISTINCT ON (s.line) s.line, r.category_id
@@ -68,7 +68,7 @@ taught AS (
     SELECT categorization_merchant_key(coalesce(t.merchant, t.description)) AS key, t.category_id,
            sum(CASE t.categorization_source WHEN 'user_correction' THEN 3 ELSE 1 END) AS weight
       FROM transactions t JOIN visible_categories vc ON vc.id = t.category_id
-     WHERE t.user_id = %(user_id)s AND t.category_id IS NOT NULL
+     WHERE {taught_by} AND t.category_id IS NOT NULL
        AND t.categorization_source IN ('manual', 'user_correction')
        AND t.transaction_date >= CURRENT_DATE - %(learning_days)s::int
        AND categorization_merchant_key(coalesce(t.merchant, t.description))
@@ -134,15 +134,21 @@ def categorization_query(
     """The query over `source` (columns line, description, merchant, category_hint,
     keyword_slot, merchant_key) returning (line, category_id, confidence, reason) for rows it can place."""
     slots, slot_categories = _keyword_categories(conn)
+    access = load_access(conn, user_id)
+    # The user's own rules, and for a family account that family's rules too.
+    rule_owners = access.personal("r")
     if family_id is not None:
         # A family's rows are read by every member: only defaults and that family's own
         # categories may land on them, never one member's personal (or another family's).
-        visible = sql.SQL("c.family_id = {}").format(sql.Literal(family_id))
+        visible = access.in_family(family_id, "c")
+        rule_owners = sql.SQL("({} OR {})").format(rule_owners, access.in_family(family_id, "r"))
     else:
-        visible = load_access(conn, user_id).visible("c")
+        visible = access.visible("c")
     query = sql.SQL(_QUERY).format(
         source=source,
         visible=visible,
+        rule_owners=rule_owners,
+        taught_by=access.authored("t"),
         match_description=sql.SQL(_MATCH).format(col=sql.SQL("s.description")),
         match_merchant=sql.SQL(_MATCH).format(col=sql.SQL("s.merchant")),
     )

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 MatchType = Literal["contains", "equals", "starts_with", "regex"]
 RuleField = Literal["description", "merchant", "any"]

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from chalicelib.api.types import Money, ResponseModel
+from chalicelib.core.types import Money, ResponseModel
 
 
 class TopCategory(ResponseModel):

@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
-from chalicelib.api.types import RequestModel
-from chalicelib.auth.passwords import MAX_PASSWORD_LENGTH
+from chalicelib.core.types import RequestModel
+from chalicelib.users.fields import MAX_PASSWORD_LENGTH
 
 
 class EraseIn(RequestModel):

@@ -31,7 +31,7 @@ from chalicelib.erasure.scrub import scrub
 from chalicelib.errors import NotFound
 from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
-from chalicelib.search.outbox import record_changes
+from chalicelib.infra.outbox import record_changes
 
 STORAGE_PREFIXES = ("imports", "exports", "attachments")
 

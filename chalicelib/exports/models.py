@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 ExportFormat = Literal["csv", "xlsx", "pdf"]
 ExportStatus = Literal["pending", "in_progress", "completed", "failed"]

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from chalicelib.families.access import Access
+from chalicelib.families.access import Access, Visibility, same_owner
 
 _SOURCE_COLUMNS = sql.SQL(
     """t.id, t.user_id, t.family_id, t.account_id, t.category_id, t.amount, t.currency, t.description,
@@ -181,7 +181,7 @@ def currencies(conn: psycopg.Connection, scope: ExportScope) -> list[str]:
     return [r["currency"] for r in conn.execute(query.format(src=source(scope))).fetchall()]
 
 
-def budgets_in_period(conn: psycopg.Connection, scope: ExportScope, *, owner: sql.Composable) -> list[dict]:
+def budgets_in_period(conn: psycopg.Connection, scope: ExportScope, *, owner: Visibility) -> list[dict]:
     """Active budgets overlapping the period whose owner matches `owner` (an SQL condition on b)."""
     query = sql.SQL(
         """SELECT b.id, b.user_id, b.family_id, b.name, b.period_type, b.start_date, b.end_date, b.total_amount,
@@ -225,11 +225,10 @@ def budget_spent(
                   WHERE t.status <> 'cancelled'
                     AND t.transaction_date BETWEEN p.period_start AND p.period_end
                     AND t.category_id IN (SELECT id FROM tree WHERE tree.root = p.category_id)
-                    AND CASE WHEN b.family_id IS NULL THEN a.family_id IS NULL AND a.user_id = b.user_id
-                             ELSE a.family_id = b.family_id END
+                    AND {budget_accounts}
              ) t ON TRUE
             GROUP BY 1, 2, 3"""
-    ).format(union=union)
+    ).format(union=union, budget_accounts=same_owner("a", "b"))
     rows = conn.execute(query, (budget_ids, category_ids, starts, ends)).fetchall()
     return {(r["budget_id"], r["category_id"], r["period_start"]): r["spent"] for r in rows}
 

@@ -168,11 +168,11 @@ class BudgetReport:
 
 def _budget_owner(scope: ExportScope, account: dict | None) -> sql.Composable:
     if scope.family_id is not None:
-        return sql.SQL("b.family_id = {}").format(sql.Literal(scope.family_id))
+        return scope.access.in_family(scope.family_id, "b")
     if account is not None:
         if account["family_id"] is not None:
-            return sql.SQL("b.family_id = {}").format(sql.Literal(account["family_id"]))
-        return sql.SQL("(b.family_id IS NULL AND b.user_id = {})").format(sql.Literal(scope.access.user_id))
+            return scope.access.in_family(account["family_id"], "b")
+        return scope.access.personal("b")
     return scope.access.visible("b")
 
 

@@ -33,6 +33,11 @@ class Role(IntEnum):
     owner = 3
 
 
+# An SQL condition built here (visible, visible_parts, personal, …): the annotation of a
+# repository argument that must come from Access, which tests/families/test_access_everywhere.py
+# checks at every call site.
+Visibility = sql.Composable
+
 # What each kind of action needs in a family.
 READ = Role.viewer
 WRITE_TRANSACTIONS = Role.member
@@ -82,19 +87,27 @@ class Access:
 
     def visible(self, alias: str | None = None) -> sql.Composed:
         """SQL condition: rows of `alias` (with user_id and family_id columns) the caller may read."""
-        user_col = sql.Identifier(alias, "user_id") if alias else sql.Identifier("user_id")
-        family_col = sql.Identifier(alias, "family_id") if alias else sql.Identifier("family_id")
         if not self.family_ids:
             # Same rows; without the always-false OR branch the planner can use an index on user_id.
-            return sql.SQL("({fam} IS NULL AND {usr} = {me})").format(
-                fam=family_col, usr=user_col, me=sql.Literal(self.user_id)
-            )
-        return sql.SQL("(({fam} IS NULL AND {usr} = {me}) OR {fam} = ANY({families}))").format(
-            fam=family_col,
-            usr=user_col,
-            me=sql.Literal(self.user_id),
-            families=sql.Literal(self.family_ids),
+            return self.personal(alias)
+        return sql.SQL("({own} OR {fam} = ANY({families}))").format(
+            own=self.personal(alias), fam=_column(alias, "family_id"), families=sql.Literal(self.family_ids)
         )
+
+    def personal(self, alias: str | None = None) -> sql.Composed:
+        """SQL condition: the caller's own personal rows (not their families')."""
+        return owned_by(self.user_id, None, alias)
+
+    def in_family(self, family_id: UUID, alias: str | None = None) -> sql.Composed:
+        """SQL condition: one family's rows. Check membership first (require_family): the
+        condition does not, so that a system pass for a family can use it too."""
+        return sql.SQL("{fam} = {family}").format(fam=_column(alias, "family_id"), family=sql.Literal(family_id))
+
+    def authored(self, alias: str | None = None) -> sql.Composed:
+        """SQL condition: rows the caller created, personal or in any family. Not a
+        visibility rule (a former member still authored their family rows): for what the
+        caller taught the app, never for what they may read."""
+        return sql.SQL("{usr} = {me}").format(usr=_column(alias, "user_id"), me=sql.Literal(self.user_id))
 
     def category_visible(self, alias: str) -> sql.Composed:
         """SQL condition: categories of `alias` whose name the caller may read (the defaults,
@@ -109,22 +122,39 @@ class Access:
         whose OR is `visible()`: a large list query runs one ordered index scan per part and
         merges them, where a single OR would have to sort every visible row. With `family_id`,
         only that family's part (the caller must be a member: check with require_family)."""
-        user_col = sql.Identifier(alias, "user_id") if alias else sql.Identifier("user_id")
-        family_col = sql.Identifier(alias, "family_id") if alias else sql.Identifier("family_id")
         families = [family_id] if family_id is not None else self.family_ids
-        parts = [
-            sql.SQL("{fam} = {family}").format(fam=family_col, family=sql.Literal(f))
-            for f in families
-            if f in self.family_roles
-        ]
+        parts = [self.in_family(f, alias) for f in families if f in self.family_roles]
         if family_id is None:
-            parts.insert(
-                0,
-                sql.SQL("({fam} IS NULL AND {usr} = {me})").format(
-                    fam=family_col, usr=user_col, me=sql.Literal(self.user_id)
-                ),
-            )
+            parts.insert(0, self.personal(alias))
         return parts
+
+
+def _column(alias: str | None, name: str) -> sql.Identifier:
+    return sql.Identifier(alias, name) if alias else sql.Identifier(name)
+
+
+def owned_by(owner_id: UUID, family_id: UUID | None, alias: str | None = None) -> sql.Composed:
+    """SQL condition: rows with exactly this owner, (user, no family) or (user, family)."""
+    fam, usr = _column(alias, "family_id"), _column(alias, "user_id")
+    if family_id is None:
+        return sql.SQL("({fam} IS NULL AND {usr} = {me})").format(fam=fam, usr=usr, me=sql.Literal(owner_id))
+    return sql.SQL("({fam} = {family} AND {usr} = {me})").format(
+        fam=fam, usr=usr, family=sql.Literal(family_id), me=sql.Literal(owner_id)
+    )
+
+
+def same_owner(rows: str, owner: str) -> sql.Composed:
+    """SQL condition relating two aliases: `rows` belong where `owner` does (the owner's
+    personal rows for a personal `owner`, the family's rows for a family one), the rule
+    by which a budget counts the accounts its readers share."""
+    return sql.SQL(
+        "CASE WHEN {o_fam} IS NULL THEN {r_fam} IS NULL AND {r_usr} = {o_usr} ELSE {r_fam} = {o_fam} END"
+    ).format(
+        o_fam=_column(owner, "family_id"),
+        o_usr=_column(owner, "user_id"),
+        r_fam=_column(rows, "family_id"),
+        r_usr=_column(rows, "user_id"),
+    )
 
 
 def load_access(conn: psycopg.Connection, user_id: UUID) -> Access:

@@ -5,8 +5,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
-from chalicelib.ledger.fields import strip_text
+from chalicelib.core.types import RequestModel, ResponseModel, Timestamp, strip_text
 from chalicelib.users.fields import Email
 
 FamilyRole = Literal["owner", "admin", "member", "viewer"]

@@ -19,15 +19,14 @@ so no two requests can wait on each other in a cycle."""
 from typing import Any
 from uuid import UUID
 
+from chalicelib.audit.changes import record_change
 from chalicelib.core import caching
 from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.families import repo
 from chalicelib.families.access import MANAGE, OWN, READ, Role, load_access
 from chalicelib.families.models import FamilyCreate, FamilyOut, FamilyPatch, MemberAdd, MemberOut, MemberPatch
-from chalicelib.infra import db
-from chalicelib.ledger.changes import record_change
-from chalicelib.search import outbox
+from chalicelib.infra import db, outbox
 
 
 def _out(row: dict[str, Any], role: Role | str) -> FamilyOut:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from chalicelib.api.types import (
+from chalicelib.core.types import (
     Money,
     NonNegativeMoney,
     NonZeroMoney,

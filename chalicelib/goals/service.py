@@ -10,8 +10,8 @@ from chalicelib.audit.service import record_audit
 from chalicelib.core.actor import Actor
 from chalicelib.core.caching import invalidate_visible_to
 from chalicelib.core.dates import local_today, user_timezone
-from chalicelib.core.money import MAX_MONEY
 from chalicelib.core.paging import decode_created, page
+from chalicelib.core.types import MAX_MONEY
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.families.access import CONTRIBUTE, MANAGE, READ, load_access
 from chalicelib.goals import repo

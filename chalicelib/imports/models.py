@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from chalicelib.api.types import PageQuery, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import PageQuery, RequestModel, ResponseModel, Timestamp
 
 ImportFormat = Literal["csv", "ofx", "qfx", "qif"]
 # Statement files, and the runs of bank sync that data_sync_logs records beside them.

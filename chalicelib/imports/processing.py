@@ -42,9 +42,9 @@ from chalicelib.imports.statement_readers import read_statement
 from chalicelib.imports.uploaders import uploader_refusal
 from chalicelib.infra import db, storage
 from chalicelib.infra.logging import logger
+from chalicelib.infra.outbox import record_changes
 from chalicelib.infra.settings import get_settings
 from chalicelib.live import hooks as live_hooks
-from chalicelib.search.outbox import record_changes
 
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 PREVIEW_ROWS = 20

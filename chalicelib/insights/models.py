@@ -3,7 +3,7 @@
 from datetime import date
 from uuid import UUID
 
-from chalicelib.api.types import Money, ResponseModel
+from chalicelib.core.types import Money, ResponseModel
 
 
 class RecurringOut(ResponseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from chalicelib.api.types import MAX_DATE, MIN_DATE
+from chalicelib.core.types import MAX_DATE, MIN_DATE
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -43,7 +43,3 @@ def parse_currency(value: Any) -> str:
 Currency = Annotated[str, BeforeValidator(parse_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})]
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-def strip_text(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value

@@ -38,6 +38,10 @@ class Push:
 
 
 _api: Any = None
+# The dashboard's own figures (dashboard.service.live_figures), given by app.py: the
+# dashboard reads budgets and notifications, which push through here, so live may not
+# import it.
+_figures: Callable[..., Any] | None = None
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
@@ -47,6 +51,12 @@ def bind(websocket_api: Any) -> None:
     global _api
     _api = websocket_api
     caching.on_invalidate(dashboard_changed)
+
+
+def figures_from(provider: Callable[..., Any]) -> None:
+    """Where dashboard.updated takes its figures: provider(user_id=…) → LiveFigures."""
+    global _figures
+    _figures = provider
 
 
 def publish(*, user_ids: Iterable[UUID], topic: str, type: str, data: Any) -> None:
@@ -129,9 +139,9 @@ def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadlin
 def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
     """The pushed figures (GET /dashboard's spent_today and budgets, from the same code);
     None when they equal the last ones pushed, kept under the seed's dashboard:{user_id}:… keys."""
-    from chalicelib.dashboard.service import live_figures
-
-    figures = live_figures(user_id=user_id).model_dump(mode="json")
+    if _figures is None:
+        return None
+    figures = _figures(user_id=user_id).model_dump(mode="json")
     spending = {"date": figures["date"], "value": figures["spending_today"]}
     spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
     if (cache.get_json(spending_key), cache.get_json(status_key)) == (spending, figures["budget_status"]):

@@ -3,7 +3,7 @@
 from typing import Any, Literal
 from uuid import UUID
 
-from chalicelib.api.types import PageQuery, ResponseModel, Timestamp
+from chalicelib.core.types import PageQuery, ResponseModel, Timestamp
 
 NotificationType = Literal["budget_alert", "goal_milestone", "unusual_spending", "bill_reminder", "system", "security"]
 Priority = Literal["low", "normal", "high", "urgent"]

@@ -12,11 +12,6 @@ from chalicelib.families.access import Access
 from chalicelib.infra.settings import get_settings
 
 FACET_SIZE = 20
-TRANSACTION_COLUMNS = (
-    "id, user_id, family_id, account_id, category_id, amount, currency, description, merchant, location, "
-    "transaction_date, posted_date, status, categorization_source, categorization_confidence, tags, notes, "
-    "receipt_url, external_id, created_at, updated_at"
-)
 
 
 @dataclass(frozen=True)

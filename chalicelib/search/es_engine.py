@@ -4,11 +4,9 @@ transactions alias kept current by the search-sync job."""
 import html
 from typing import Any
 
-from psycopg import sql
-
 from chalicelib.families.access import Access
 from chalicelib.infra import db
-from chalicelib.search import es_bodies, es_client
+from chalicelib.search import es_bodies, es_client, repo
 from chalicelib.search.engine import SearchPage, SearchRequest, empty_page, sort_facets
 from chalicelib.search.text import query_words
 
@@ -100,7 +98,4 @@ def _category_names(access: Access, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
     with db.transaction() as conn:
-        query = sql.SQL("SELECT c.id::text AS id, c.name FROM categories c WHERE c.id = ANY(%s::uuid[]) AND {}").format(
-            access.category_visible("c")
-        )
-        return {r["id"]: r["name"] for r in conn.execute(query, (ids,))}
+        return repo.category_names(conn, access, ids)

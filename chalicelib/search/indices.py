@@ -23,18 +23,10 @@ from psycopg.rows import dict_row
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import es_bodies, es_client
-from chalicelib.search.engine import TRANSACTION_COLUMNS
+from chalicelib.search import es_bodies, es_client, repo
 
 KINDS = ("transactions", "categories", "logs")
-REINDEXED = {
-    "transactions": (f"SELECT {TRANSACTION_COLUMNS} FROM transactions", es_bodies.transaction_document),
-    "categories": (
-        "SELECT id, name, description, icon, color, parent_id, is_default, is_active, sort_order, user_id, family_id"
-        " FROM categories",
-        es_bodies.category_document,
-    ),
-}
+TO_DOCUMENT = {"transactions": es_bodies.transaction_document, "categories": es_bodies.category_document}
 CHUNK = 2000
 
 
@@ -81,7 +73,7 @@ def reindex(client: Any = None, *, kinds: tuple[str, ...] = ("transactions", "ca
     built: dict[str, str] = {}
     with db.connect(row_factory=dict_row) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        mark = conn.execute("SELECT COALESCE(max(id), 0) AS mark FROM outbox").fetchone()["mark"]
+        mark = repo.high_water_mark(conn)
         for kind in kinds:
             name = _new_index_name(kind)
             _create(client, kind, name, with_alias=False)
@@ -105,16 +97,14 @@ def reindex(client: Any = None, *, kinds: tuple[str, ...] = ("transactions", "ca
         for o in report.removed:
             client.indices.delete(index=o)
     with db.transaction() as conn:
-        report.requeued = conn.execute(
-            "UPDATE outbox SET processed_at = NULL WHERE id > %s AND processed_at IS NOT NULL", (mark,)
-        ).rowcount
+        report.requeued = repo.requeue_after(conn, mark)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info("search reindex", extra={"report": report.__dict__})
     return report
 
 
 def _load(client: Any, conn: psycopg.Connection, kind: str, index: str, *, version: int) -> int:
-    query, to_document = REINDEXED[kind]
+    query, to_document = repo.REINDEX[kind], TO_DOCUMENT[kind]
     count = 0
     started = time.monotonic()
     with conn.cursor(name=f"reindex_{kind}") as cursor:

@@ -1,12 +1,15 @@
-"""Request and response models of GET /search/transactions and /search/categories."""
+"""Request and response models of GET /search/transactions and /search/categories; a
+hit carries the ledger's own transaction and category shapes."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import Cursor, Money, RequestModel, ResponseModel
+from chalicelib.ledger.categories.models import CategoryOut
+from chalicelib.ledger.transactions.models import TransactionOut
 from chalicelib.search.text import MAX_QUERY_LENGTH
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
@@ -49,37 +52,6 @@ class CategorySearchQuery(RequestModel):
     _q = field_validator("q")(_check_q)
 
 
-class TransactionOut(ResponseModel):
-    """The ledger's transaction shape (API.md "Transactions")."""
-
-    id: UUID
-    user_id: UUID
-    family_id: UUID | None
-    account_id: UUID
-    category_id: UUID | None
-    amount: Money
-    currency: str | None
-    description: str
-    merchant: str | None
-    location: dict[str, Any] | None
-    transaction_date: date
-    posted_date: date | None
-    status: str
-    categorization_source: str | None
-    categorization_confidence: float | None
-    tags: list[str]
-    notes: str | None
-    receipt_url: str | None
-    external_id: str | None
-    created_at: Timestamp
-    updated_at: Timestamp
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, value: Any) -> list[str]:
-        return list(value or [])
-
-
 class Hit(ResponseModel):
     transaction: TransactionOut
     score: float
@@ -110,19 +82,6 @@ class TransactionSearchResult(ResponseModel):
     total: int
     next_cursor: str | None
     engine: Literal["elasticsearch", "postgres"]
-
-
-class CategoryOut(ResponseModel):
-    id: UUID
-    name: str
-    description: str | None
-    icon: str | None
-    color: str | None
-    parent_id: UUID | None
-    is_default: bool
-    user_id: UUID | None
-    family_id: UUID | None
-    sort_order: int | None
 
 
 class CategorySearchResult(ResponseModel):

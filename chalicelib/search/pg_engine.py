@@ -16,9 +16,9 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.infra import db
+from chalicelib.search import repo
 from chalicelib.search.engine import (
     FACET_SIZE,
-    TRANSACTION_COLUMNS,
     SearchPage,
     SearchRequest,
     empty_page,
@@ -41,28 +41,7 @@ def typo_candidates(conn: psycopg.Connection, words: list[str]) -> dict[str, lis
     long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
     if not long_words:
         return {}
-    # The trigram threshold just below the lowest similarity a one-edit variant of any of
-    # the words can have, so the index never drops a true candidate (levenshtein() then
-    # decides): an edit removes at most three of a word's k distinct trigrams and adds at
-    # most three, so similarity >= (k-3)/(k+3), 1/3 for most 5-letter words and more for
-    # longer ones. The fixed 0.2 used before read ~every "refNNNNNN" of a 300k-word
-    # dictionary for `ref4242` (1 s; 0.45 here: ~40 ms).
-    conn.execute(
-        """SELECT set_config('pg_trgm.similarity_threshold',
-                             greatest(0, min((k - 3)::float8 / (k + 3)) - 0.01)::text, true)
-             FROM (SELECT cardinality(show_trgm(w)) AS k FROM unnest(%s::text[]) AS w) s""",
-        (long_words,),
-    )
-    rows = conn.execute(
-        """SELECT q.w, d.word
-             FROM unnest(%s::text[]) AS q(w)
-             JOIN LATERAL (SELECT word FROM search_dictionary
-                            WHERE word %% q.w AND word <> q.w
-                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
-                              AND levenshtein(word, q.w) <= 1) d ON TRUE
-            ORDER BY q.w, d.word""",
-        (long_words,),
-    ).fetchall()
+    rows = repo.typo_neighbours(conn, long_words)
     found: dict[str, list[str]] = {}
     for r in rows:
         found.setdefault(r["w"], []).append(r["word"])
@@ -129,39 +108,6 @@ def filter_conditions(request: SearchRequest, alias: str = "t") -> tuple[list[sq
     return conds, params
 
 
-# The same answer in one pass over the matches for all three facets and the total
-# (GROUPING SETS, hashed), months grouped by date_trunc and named after grouping (to_char
-# on every match cost more than the month facet itself). What is left is reading the
-# matches from the heap: BENCHMARKS.md, "Search and analytics on PostgreSQL".
-_SEARCH = """
-WITH hits AS MATERIALIZED (
-    SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
-      FROM transactions t
-     WHERE {where}
-),
-counted AS (
-    SELECT GROUPING(category_id, merchant, month) AS set_id, category_id, merchant, month, count(*) AS n
-      FROM (SELECT category_id, merchant, date_trunc('month', transaction_date::timestamp) AS month FROM hits) h
-     GROUP BY GROUPING SETS ((category_id), (merchant), (month), ())
-)
-SELECT
-    (SELECT n FROM counted WHERE set_id = 7) AS total,
-    (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
-       FROM (SELECT category_id, n FROM counted WHERE set_id = 3
-              ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
-       LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
-       FROM (SELECT merchant, n FROM counted WHERE set_id = 5 AND merchant IS NOT NULL
-              ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
-    (SELECT COALESCE(json_agg(json_build_object('value', to_char(f.month, 'YYYY-MM'), 'count', f.n)), '[]')
-       FROM (SELECT month, n FROM counted WHERE set_id = 6) f) AS month,
-    (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
-                                                'created_at', p.created_at, 'score', p.score)), '[]')
-       FROM (SELECT * FROM hits WHERE {after}
-              ORDER BY score DESC, transaction_date DESC, created_at DESC, id DESC LIMIT {limit}) p) AS page
-"""
-
-
 class PostgresEngine:
     name = "postgres"
 
@@ -171,11 +117,11 @@ class PostgresEngine:
 
 
 def build_search(
-    conn: psycopg.Connection, request: SearchRequest, *, template: str = _SEARCH
+    conn: psycopg.Connection, request: SearchRequest, *, template: str | None = None
 ) -> tuple[list[str], sql.Composed, dict] | None:
     """(query words, the search statement, its parameters); None when q holds no word.
-    `template` is the statement's text (the bench times the one before issue 17 beside it)."""
-    words = conn.execute("SELECT search_query_words(%s) AS w", (request.q,)).fetchone()["w"]
+    `template` replaces the statement's text (the bench times the one before issue 17 beside it)."""
+    words = repo.query_words(conn, request.q)
     if not words:
         return None
     candidates = typo_candidates(conn, words)
@@ -192,12 +138,13 @@ def build_search(
         after = sql.SQL(
             "(score, transaction_date, created_at, id) < (%(a_score)s, %(a_date)s, %(a_created)s, %(a_id)s)"
         )
-    query = sql.SQL(template).format(
-        score=score,
+    query = repo.search_statement(
+        request.access,
+        template=template,
         where=sql.SQL(" AND ").join(conds),
-        facet_size=sql.Literal(FACET_SIZE),
-        category_visible=request.access.category_visible("c"),
+        score=score,
         after=after,
+        facet_size=FACET_SIZE,
         limit=sql.Placeholder("limit"),
     )
     return words, query, params
@@ -234,12 +181,7 @@ def search_transactions(conn: psycopg.Connection, request: SearchRequest) -> Sea
 def _load_rows(conn: psycopg.Connection, page: list[dict]) -> dict[str, dict]:
     if not page:
         return {}
-    rows = conn.execute(
-        sql.SQL("SELECT {} FROM transactions WHERE id = ANY(%s::uuid[]) AND transaction_date = ANY(%s::date[])").format(
-            sql.SQL(TRANSACTION_COLUMNS)
-        ),
-        ([p["id"] for p in page], sorted({p["transaction_date"] for p in page})),
-    ).fetchall()
+    rows = repo.transactions_of_page(conn, [p["id"] for p in page], sorted({p["transaction_date"] for p in page}))
     return {str(r["id"]): r for r in rows}
 
 
@@ -250,11 +192,7 @@ def _folder(conn: psycopg.Connection, texts: list[str | None]):
     folded = dict(
         zip(
             tokens,
-            conn.execute("SELECT array(SELECT search_fold(x) FROM unnest(%s::text[]) AS x) AS f", (tokens,)).fetchone()[
-                "f"
-            ]
-            if tokens
-            else [],
+            repo.fold_all(conn, tokens) if tokens else [],
             strict=True,
         )
     )

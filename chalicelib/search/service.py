@@ -8,7 +8,7 @@ from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, Access, load_access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
-from chalicelib.search import categories, es_client
+from chalicelib.search import categories, es_client, repo
 from chalicelib.search.engine import (
     Engine,
     Filters,
@@ -34,7 +34,7 @@ def resolve_scope(
     if family_id is not None:
         access.require_family(family_id, READ)
     if account_id is not None:
-        account = conn.execute("SELECT user_id, family_id FROM accounts WHERE id = %s", (account_id,)).fetchone()
+        account = repo.account_owner(conn, account_id)
         if account is None:
             raise NotFound("Account not found")
         access.authorize(owner_id=account["user_id"], family_id=account["family_id"], what="Account")

@@ -28,17 +28,13 @@ import psycopg
 
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
-from chalicelib.search import es_bodies, es_client
-from chalicelib.search.engine import TRANSACTION_COLUMNS
+from chalicelib.search import es_bodies, es_client, repo
 
 MAX_ATTEMPTS = 3
 BATCH_SIZE = 500
 TIME_BUDGET_SECONDS = 45.0  # the schedule fires every 60 s
 PURGE_AFTER_DAYS = 7
 DRAIN_LOCK = "search-sync"
-_CATEGORY_COLUMNS = (
-    "id, name, description, icon, color, parent_id, is_default, is_active, sort_order, user_id, family_id"
-)
 
 
 @dataclass
@@ -73,20 +69,14 @@ def run_search_sync(
                 break
     with db.transaction() as conn:
         if not dry_run:
-            report.purged = conn.execute(
-                "DELETE FROM outbox WHERE processed_at < now() - make_interval(days => %s)", (PURGE_AFTER_DAYS,)
-            ).rowcount
-        report.pending = conn.execute(
-            "SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL AND parked_at IS NULL"
-        ).fetchone()["n"]
+            report.purged = repo.purge_processed(conn, older_than_days=PURGE_AFTER_DAYS)
+        report.pending = repo.count_pending(conn)
     logger.info("search-sync run", extra={"report": report.__dict__})
     return report
 
 
 def _take_lock(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS ok", (DRAIN_LOCK,)).fetchone()[
-        "ok"
-    ]
+    return repo.take_drain_lock(conn, DRAIN_LOCK)
 
 
 def _mark_processed(*, dry_run: bool) -> SyncReport:
@@ -95,14 +85,7 @@ def _mark_processed(*, dry_run: bool) -> SyncReport:
         if not _take_lock(conn):
             report.busy = True
             return report
-        if dry_run:
-            report.marked_processed = conn.execute(
-                "SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL AND parked_at IS NULL"
-            ).fetchone()["n"]
-        else:
-            report.marked_processed = conn.execute(
-                "UPDATE outbox SET processed_at = now() WHERE processed_at IS NULL AND parked_at IS NULL"
-            ).rowcount
+        report.marked_processed = repo.count_pending(conn) if dry_run else repo.mark_all_processed(conn)
     return report
 
 
@@ -112,12 +95,7 @@ def _drain_batch(report: SyncReport, client: Any, batch_size: int, dry_run: bool
         if not _take_lock(conn):
             report.busy = True
             return False
-        rows = conn.execute(
-            """SELECT id, aggregate_type, aggregate_id, attempts FROM outbox
-                WHERE processed_at IS NULL AND parked_at IS NULL
-                ORDER BY id LIMIT %s FOR UPDATE""",
-            (batch_size,),
-        ).fetchall()
+        rows = repo.lock_pending(conn, batch_size)
         if not rows:
             return False
         latest: dict[tuple[str, str], dict] = {}
@@ -139,17 +117,10 @@ def _drain_batch(report: SyncReport, client: Any, batch_size: int, dry_run: bool
             return False
         response = response.body if hasattr(response, "body") else response
         done, failed, transient = _outcomes(report, operations, response["items"])
-        conn.execute(
-            "UPDATE outbox SET processed_at = now(), last_error = NULL WHERE id = ANY(%s)", (done + superseded,)
-        )
+        repo.mark_processed(conn, done + superseded)
         for outbox_row, error in failed:
             parked = outbox_row["attempts"] + 1 >= MAX_ATTEMPTS
-            conn.execute(
-                """UPDATE outbox SET attempts = attempts + 1, last_error = %s,
-                                     parked_at = CASE WHEN %s THEN now() END
-                    WHERE id = %s""",
-                (error[:2000], parked, outbox_row["id"]),
-            )
+            repo.record_failure(conn, outbox_row["id"], error=error[:2000], park=parked)
             if parked:
                 report.parked.append(
                     {"outbox_id": outbox_row["id"], "aggregate_id": str(outbox_row["aggregate_id"]), "error": error}
@@ -170,14 +141,10 @@ def _operations(conn: psycopg.Connection, latest: dict[tuple[str, str], dict]) -
     ids = {kind: [i for (k, i) in latest if k == kind] for kind in ("transaction", "category")}
     current: dict[tuple[str, str], dict] = {}
     if ids["transaction"]:
-        for row in conn.execute(
-            f"SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE id = ANY(%s::uuid[])", (ids["transaction"],)
-        ):
+        for row in repo.transactions_by_id(conn, ids["transaction"]):
             current[("transaction", str(row["id"]))] = es_bodies.transaction_document(row)
     if ids["category"]:
-        for row in conn.execute(
-            f"SELECT {_CATEGORY_COLUMNS} FROM categories WHERE id = ANY(%s::uuid[])", (ids["category"],)
-        ):
+        for row in repo.categories_by_id(conn, ids["category"]):
             current[("category", str(row["id"]))] = es_bodies.category_document(row)
     operations = []
     for key, outbox_row in latest.items():

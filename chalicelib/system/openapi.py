@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.routing import ROUTES, body_required
-from chalicelib.api.types import DATE_YEAR_PATTERN
+from chalicelib.core.types import DATE_YEAR_PATTERN
 
 _REF = "#/components/schemas/{model}"
 _ERROR_SCHEMA = {

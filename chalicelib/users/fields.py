@@ -9,7 +9,9 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from chalicelib.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+MIN_PASSWORD_LENGTH = 12
+# Long enough for any passphrase or manager, short enough that nobody makes us hash a megabyte.
+MAX_PASSWORD_LENGTH = 1024
 
 # The database's users_email_format check, so a bad address is a 400 here, never a 500 there.
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")

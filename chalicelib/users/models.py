@@ -3,7 +3,7 @@
 from datetime import date
 from uuid import UUID
 
-from chalicelib.api.types import RequestModel, ResponseModel, Timestamp
+from chalicelib.core.types import RequestModel, ResponseModel, Timestamp
 from chalicelib.users.fields import BirthDate, GivenPassword, Locale, Name, NewPassword, Phone, Timezone
 
 

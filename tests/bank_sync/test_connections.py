@@ -236,3 +236,27 @@ def test_a_retried_link_with_the_same_idempotency_key_exchanges_once(client, con
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json_body == first.json_body
     assert fake_plaid.calls.count("/item/public_token/exchange") == 1
     assert conn.execute("SELECT count(*) AS n FROM accounts").fetchone()["n"] == 1
+
+
+def test_linking_again_continues_only_the_same_owners_account(conn, make_user):
+    # find_relinkable_account takes its owner condition from access.owned_by: a stranger,
+    # or the same user linking for a family, never picks up someone else's history.
+    from chalicelib.bank_sync import repo as bank_repo
+    from tests.factories import make_account, make_family
+
+    me, stranger = make_user(), make_user()
+    family = make_family(conn, me["id"])
+    personal = make_account(conn, me["id"], name="Old personal")
+    shared = make_account(conn, me["id"], name="Old family", family_id=family)
+    conn.execute("UPDATE accounts SET plaid_account_id = 'plaid-acc-1' WHERE id = ANY(%s)", ([personal, shared],))
+
+    def found(user_id, family_id):
+        row = bank_repo.find_relinkable_account(
+            conn, plaid_account_id="plaid-acc-1", user_id=user_id, family_id=family_id
+        )
+        return row and row["id"]
+
+    assert found(me["id"], None) == personal
+    assert found(me["id"], family) == shared
+    assert found(stranger["id"], None) is None
+    assert found(stranger["id"], family) is None

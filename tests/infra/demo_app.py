@@ -9,7 +9,7 @@ from pydantic import Field
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
-from chalicelib.api.types import Money, RequestModel, ResponseModel
+from chalicelib.core.types import Money, RequestModel, ResponseModel
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.infra import db
 from chalicelib.notifications.service import create_notification

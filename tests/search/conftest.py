@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
+from chalicelib.infra import outbox
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import outbox
 from tests import factories
 
 ES_URL = os.environ.get("TEST_ELASTICSEARCH_URL")

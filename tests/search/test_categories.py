@@ -41,3 +41,16 @@ def test_blank_or_long_q_is_rejected(client, make_user):
     for q in ("", " ", "x" * 201):
         response = client.http.get(f"/search/categories?{urlencode({'q': q})}", headers=user["headers"])
         assert response.status_code == 400
+
+
+def test_a_member_of_another_family_never_sees_this_familys_categories(client, conn, make_user):
+    # The scope now comes from Access.category_visible; a caller with families of their
+    # own takes its other branch (family_id = ANY(their families)).
+    owner, stranger, stranger_member = make_user(), make_user(), make_user()
+    factories.make_family(conn, owner["id"])
+    theirs = factories.make_family(conn, stranger["id"], members={stranger_member["id"]: "member"})
+    _category(conn, "Household groceries", family_id=factories.make_family(conn, owner["id"]))
+    _category(conn, "Stranger groceries", family_id=theirs)
+
+    assert names(client, owner, "groceries") == ["Household groceries", "Groceries"]
+    assert names(client, stranger_member, "groceries") == ["Stranger groceries", "Groceries"]

@@ -29,7 +29,7 @@ def test_location_is_a_geo_point_and_comes_back_as_its_json(cluster, conn, make_
         """UPDATE transactions SET location = '{"lat": 47.37, "lng": 8.54, "city": "Zürich"}' WHERE id = %s""", (near,)
     )
     conn.execute("""UPDATE transactions SET location = '{"lat": 48.85, "lon": 2.35}' WHERE id = %s""", (far,))
-    from chalicelib.search import outbox
+    from chalicelib.infra import outbox
 
     outbox.record_changes(conn, aggregate_type="transaction", ids=[near, far])
     cluster.settle()

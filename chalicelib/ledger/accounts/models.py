@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from chalicelib.api.types import Cursor, Money, RequestModel, ResponseModel, Timestamp
-from chalicelib.ledger.fields import Currency, strip_text
+from chalicelib.core.types import Cursor, Money, RequestModel, ResponseModel, Timestamp, strip_text
+from chalicelib.ledger.fields import Currency
 
 AccountType = Literal["checking", "savings", "credit_card", "investment", "loan", "other"]
 AccountName = Annotated[str, BeforeValidator(strip_text), Field(min_length=1, max_length=100)]

@@ -8,6 +8,8 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from chalicelib.families.access import Visibility
+
 COLUMNS = sql.SQL(
     """a.id, a.user_id, a.family_id, a.name, a.type, a.institution, a.account_number_last4, a.balance,
        a.opening_balance, a.currency, a.allow_negative, a.is_active, a.created_at, a.updated_at"""
@@ -46,7 +48,7 @@ def lock_in_order(conn: psycopg.Connection, account_ids: list[UUID]) -> None:
 def list_visible(
     conn: psycopg.Connection,
     *,
-    visible: sql.Composable,
+    visible: Visibility,
     family_id: UUID | None,
     include_inactive: bool,
     after: tuple[datetime, UUID] | None,

@@ -14,15 +14,14 @@ from uuid import UUID
 
 import psycopg
 
+from chalicelib.audit.changes import record_change
 from chalicelib.core import paging
 from chalicelib.core.actor import Actor
 from chalicelib.errors import BalanceBelowZero, Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, READ, Access, load_access
-from chalicelib.infra import crypto, db
+from chalicelib.infra import crypto, db, outbox
 from chalicelib.ledger.accounts import repo
 from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
-from chalicelib.ledger.changes import record_change
-from chalicelib.search import outbox
 
 NUMBER_CONTEXT = "accounts.account_number"
 

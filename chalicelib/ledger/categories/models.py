@@ -5,8 +5,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field
 
-from chalicelib.api.types import RequestModel, ResponseModel
-from chalicelib.ledger.fields import strip_text
+from chalicelib.core.types import RequestModel, ResponseModel, strip_text
 
 CategoryName = Annotated[str, BeforeValidator(strip_text), Field(min_length=1, max_length=100)]
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#2E7D32"])]

@@ -6,6 +6,8 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from chalicelib.families.access import Visibility
+
 COLUMNS = sql.SQL(
     "c.id, c.name, c.description, c.icon, c.color, c.parent_id, c.is_default, c.user_id, c.family_id, c.sort_order"
 )
@@ -20,7 +22,7 @@ def get(conn: psycopg.Connection, category_id: UUID, *, for_update: bool = False
     ).fetchone()
 
 
-def list_visible(conn: psycopg.Connection, *, visible: sql.Composable) -> list[dict[str, Any]]:
+def list_visible(conn: psycopg.Connection, *, visible: Visibility) -> list[dict[str, Any]]:
     return conn.execute(
         sql.SQL(
             """SELECT {} FROM categories c

@@ -15,14 +15,13 @@ from uuid import UUID
 
 import psycopg
 
+from chalicelib.audit.changes import record_change
 from chalicelib.core.actor import Actor
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, Access, load_access
-from chalicelib.infra import db
+from chalicelib.infra import db, outbox
 from chalicelib.ledger.categories import repo
 from chalicelib.ledger.categories.models import CategoryCreate, CategoryList, CategoryOut, CategoryPatch
-from chalicelib.ledger.changes import record_change
-from chalicelib.search import outbox
 
 MAX_DEPTH = 4
 

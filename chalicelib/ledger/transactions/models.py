@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
-from chalicelib.api.types import Cursor, Money, NonZeroMoney, RequestModel, ResponseModel, Timestamp
-from chalicelib.ledger.fields import Currency, IsoDate, strip_text
+from chalicelib.core.types import Cursor, Money, NonZeroMoney, RequestModel, ResponseModel, Timestamp, strip_text
+from chalicelib.ledger.fields import Currency, IsoDate
 
 Status = Literal["pending", "posted", "cancelled", "disputed"]
 Source = Literal["manual", "ml", "plaid", "user_correction"]

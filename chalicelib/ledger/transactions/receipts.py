@@ -11,16 +11,15 @@ for images and PDF only (chalicelib/infra/storage.py)."""
 
 from uuid import UUID
 
+from chalicelib.audit.changes import record_change
 from chalicelib.core.actor import Actor
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, load_access
-from chalicelib.infra import db, storage
+from chalicelib.infra import db, outbox, storage
 from chalicelib.infra.logging import logger
-from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import ReceiptDownload, ReceiptUpload
 from chalicelib.ledger.transactions.service import remove_object
-from chalicelib.search import outbox
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 EXPIRES_SECONDS = 900

@@ -18,20 +18,19 @@ from uuid import UUID
 
 import psycopg
 
+from chalicelib.audit.changes import record_change
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.engine import suggest_category
 from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.families.access import READ, WRITE_TRANSACTIONS, Access, load_access
-from chalicelib.infra import background, db, storage
+from chalicelib.infra import background, db, outbox, storage
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.accounts import repo as accounts_repo
 from chalicelib.ledger.accounts.service import load_authorized
 from chalicelib.ledger.categories.service import visible_category
-from chalicelib.ledger.changes import record_change
 from chalicelib.ledger.transactions import repo
 from chalicelib.ledger.transactions.models import TransactionCreate, TransactionOut, TransactionPatch
-from chalicelib.search import outbox
 
 
 def _field_not_found(what: str, field: str) -> NotFound:

@@ -235,3 +235,8 @@ def _plain_type(annotation: Any) -> type | None:
     if annotation in (bool, int, date):
         return annotation
     return None
+
+
+def strip_text(value: Any) -> Any:
+    """Surrounding whitespace off a text field (a BeforeValidator)."""
+    return value.strip() if isinstance(value, str) else value
