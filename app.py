@@ -3,32 +3,11 @@ handlers are declared here and hand straight over to chalicelib."""
 
 from chalice import Chalice, Rate
 
-from chalicelib.analytics.routes import routes as analytics_routes
-from chalicelib.api import chalice_errors
-from chalicelib.auth.routes import routes as auth_routes
-from chalicelib.bank_sync.routes import routes as bank_sync_routes
-from chalicelib.budgets.routes import routes as budget_routes
-from chalicelib.categorization.routes import routes as categorization_routes
-from chalicelib.dashboard.routes import routes as dashboard_routes
-from chalicelib.erasure.routes import routes as erasure_routes
-from chalicelib.exports.routes import routes as export_routes
-from chalicelib.families.routes import routes as family_routes
-from chalicelib.goals.routes import routes as goal_routes
-from chalicelib.imports.drop_routes import routes as import_drop_routes
-from chalicelib.imports.routes import routes as import_routes
+from chalicelib.api import chalice_errors, lazy_routes
 from chalicelib.infra.settings import get_settings
-from chalicelib.insights.routes import routes as insight_routes
 from chalicelib.jobs import run_job
-from chalicelib.ledger.accounts.routes import routes as account_routes
-from chalicelib.ledger.categories.routes import routes as category_routes
-from chalicelib.ledger.transactions.routes import routes as transaction_routes
-from chalicelib.live import connections as live_connections
-from chalicelib.live import publisher as live_publisher
+from chalicelib.live import binding as live_binding
 from chalicelib.live.management_api import ManagementWebsocketAPI
-from chalicelib.notifications.routes import routes as notification_routes
-from chalicelib.search.routes import routes as search_routes
-from chalicelib.system.routes import routes as system_routes
-from chalicelib.users.routes import routes as user_routes
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
@@ -38,43 +17,33 @@ chalice_errors.install(app)  # 404/405/415 written by Chalice itself, in the con
 # below; every function pushes through this websocket_api once its write commits.
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.websocket_api = ManagementWebsocketAPI(endpoint=get_settings().live_management_endpoint)
-live_publisher.bind(app.websocket_api)
+live_binding.bind(app.websocket_api)
 
-app.register_blueprint(system_routes.blueprint)
-app.register_blueprint(auth_routes.blueprint)
-app.register_blueprint(user_routes.blueprint)
-app.register_blueprint(erasure_routes.blueprint)
-app.register_blueprint(family_routes.blueprint)
-app.register_blueprint(account_routes.blueprint)
-app.register_blueprint(category_routes.blueprint)
-app.register_blueprint(transaction_routes.blueprint)
-app.register_blueprint(export_routes.blueprint)
-app.register_blueprint(budget_routes.blueprint)
-app.register_blueprint(goal_routes.blueprint)
-app.register_blueprint(notification_routes.blueprint)
-app.register_blueprint(insight_routes.blueprint)
-app.register_blueprint(dashboard_routes.blueprint)
-app.register_blueprint(search_routes.blueprint)
-app.register_blueprint(analytics_routes.blueprint)
-app.register_blueprint(import_drop_routes.blueprint)
-app.register_blueprint(import_routes.blueprint)
-app.register_blueprint(categorization_routes.blueprint)
-app.register_blueprint(bank_sync_routes.blueprint)
+# Every route of every blueprint, from the checked-in route table: a routes module (its
+# models and services) is imported on the first call of one of its routes, so that no
+# function pays at cold start for the API it does not serve (chalicelib/api/lazy_routes.py).
+lazy_routes.register(app)
 
 
 @app.on_ws_connect()
 def ws_connect(event):
+    from chalicelib.live import connections as live_connections
+
     query = event.to_dict().get("queryStringParameters")
     return live_connections.open_connection(connection_id=event.connection_id, query=query)
 
 
 @app.on_ws_message()
 def ws_message(event):
+    from chalicelib.live import connections as live_connections
+
     return live_connections.handle_message(connection_id=event.connection_id, body=event.body)
 
 
 @app.on_ws_disconnect()
 def ws_disconnect(event):
+    from chalicelib.live import connections as live_connections
+
     return live_connections.close_connection(connection_id=event.connection_id)
 
 

@@ -6,7 +6,9 @@ The wrapper has to sit around the view itself: Chalice turns an unexpected
 exception into a bare 500 inside its dispatcher before any middleware sees it.
 """
 
+import contextvars
 import functools
+import importlib
 import inspect
 import json
 import uuid
@@ -45,12 +47,28 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+# Every ApiBlueprint by the module that made it: how app.py's lazy routes find a view.
+_BLUEPRINTS: dict[str, "ApiBlueprint"] = {}
+# The request `dispatch` is handling, for the few views that need more than the context
+# (a raw body to verify a signature); the same object as the app's current_request.
+_CURRENT_REQUEST: contextvars.ContextVar = contextvars.ContextVar("current_request")
+
+# (request, URI parameters) -> Response: a declared route's whole handling.
+RouteHandler = Callable[[Any, dict[str, str]], Response]
 
 
 class ApiBlueprint:
     def __init__(self, import_name: str, *, tag: str):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
+        self.specs: list[RouteSpec] = []
+        self.handlers: dict[tuple[str, str], RouteHandler] = {}
+        _BLUEPRINTS[import_name] = self
+
+    @property
+    def current_request(self):
+        """The request being dispatched (registered lazily or as a Chalice blueprint)."""
+        return _CURRENT_REQUEST.get()
 
     def route(
         self,
@@ -80,16 +98,37 @@ class ApiBlueprint:
                 errors=errors_,
             )
             ROUTES.append(spec)
+            self.specs.append(spec)
             uuid_params = {name for name, p in inspect.signature(view).parameters.items() if p.annotation is uuid.UUID}
+
+            def handle(request, uri_params: dict[str, str]) -> Response:
+                return dispatch(request, spec, view, uri_params, uuid_params)
 
             @functools.wraps(view)
             def handler(**uri_params: str) -> Response:
-                return dispatch(self.blueprint.current_request, spec, view, uri_params, uuid_params)
+                return handle(self.blueprint.current_request, uri_params)
 
+            self.handlers[(method, path)] = handle
+            # Registering the blueprint itself stays possible (tests/infra/demo_app.py);
+            # app.py registers lazily from the route table instead (api/lazy_routes.py).
             self.blueprint.route(path, methods=[method])(handler)
             return view
 
         return decorator
+
+
+def route_handler(module: str, method: str, path: str) -> RouteHandler:
+    """The handling of one declared route, its routes module imported on the way."""
+    importlib.import_module(module)
+    try:
+        return _BLUEPRINTS[module].handlers[(method, path)]
+    except KeyError:
+        raise LookupError(f"{module} declares no route {method} {path}; regenerate the route table") from None
+
+
+def blueprint_of(module: str) -> ApiBlueprint:
+    importlib.import_module(module)
+    return _BLUEPRINTS[module]
 
 
 def _context(request) -> RequestContext:
@@ -178,6 +217,7 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
 
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
+    current = _CURRENT_REQUEST.set(request)
     try:
         raw = request.raw_body or b""
         if len(raw) > get_settings().max_body_bytes:
@@ -221,4 +261,5 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         logger.exception("unhandled error")
         return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)
     finally:
+        _CURRENT_REQUEST.reset(current)
         logger.remove_keys(["request_id", "route"])

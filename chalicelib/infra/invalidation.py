@@ -10,11 +10,14 @@ bump is retried once Redis answers again in this process, and entries keep the
 seed's 300 s TTL as the outer bound."""
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
-from chalicelib.infra import cache, db
+# Redis and PostgreSQL are imported where used: app.py registers the live listener at
+# import time (live/binding.py), which must not load them into every function's cold start.
 
 _pending: set[str] = set()
 # Called with the users of every invalidation, inside the write's transaction (the live
@@ -33,11 +36,15 @@ def generation_name(user_id: UUID) -> str:
 
 def user_generation(user_id: UUID) -> int | None:
     """The user's cache generation, or None when Redis is unavailable (do not cache)."""
+    from chalicelib.infra import cache
+
     _flush_pending()
     return cache.generation(generation_name(user_id))
 
 
 def _bump(names: list[str]) -> None:
+    from chalicelib.infra import cache
+
     if cache.client() is None:
         _pending.update(names)
         return
@@ -47,6 +54,8 @@ def _bump(names: list[str]) -> None:
 
 
 def _flush_pending() -> None:
+    from chalicelib.infra import cache
+
     if _pending and cache.client() is not None:
         names = list(_pending)
         _pending.clear()
@@ -55,6 +64,8 @@ def _flush_pending() -> None:
 
 def invalidate_users(user_ids: Iterable[UUID]) -> None:
     """Bump these users' generations once the current unit of work commits."""
+    from chalicelib.infra import db
+
     users = set(user_ids)
     names = sorted({generation_name(u) for u in users})
     if names:
@@ -63,7 +74,7 @@ def invalidate_users(user_ids: Iterable[UUID]) -> None:
             listener(users)
 
 
-def invalidate_visible_to(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> None:
+def invalidate_visible_to(conn: "psycopg.Connection", *, owner_id: UUID, family_id: UUID | None) -> None:
     """Invalidate for everyone who can see a resource: its owner, and its family's members."""
     users = {owner_id}
     if family_id is not None:
