@@ -1,13 +1,26 @@
 """FiscaFlow: the map of entry points. Routes live in blueprints; event and schedule
-handlers are declared here and hand straight over to chalicelib."""
+handlers are declared here and hand straight over to chalicelib.
+
+Every function imports this file, so it imports little: the routes come from a checked-in
+table and load on their first call, and each handler imports its service inside."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalice import Chalice, Rate
 
 from chalicelib.api import chalice_errors, lazy_routes
+from chalicelib.infra.lambda_events import typed_event
+from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 from chalicelib.jobs import run_job
 from chalicelib.live import binding as live_binding
 from chalicelib.live.management_api import ManagementWebsocketAPI
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, EventBridgeEvent, S3Event
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = Chalice(app_name="fiscaflow")
 app.api.binary_types = []  # JSON only; files move through presigned URLs
@@ -26,101 +39,138 @@ lazy_routes.register(app)
 
 
 @app.on_ws_connect()
-def ws_connect(event):
-    from chalicelib.live import connections as live_connections
+@typed_event("APIGatewayWebSocketEvent")
+@logger.inject_lambda_context
+def ws_connect(event: APIGatewayWebSocketEvent, context: LambdaContext):
+    from chalicelib.live import connections
 
-    query = event.to_dict().get("queryStringParameters")
-    return live_connections.open_connection(connection_id=event.connection_id, query=query)
+    connection_id = event.request_context.connection_id
+    return connections.open_connection(connection_id=connection_id, query=event.get("queryStringParameters"))
 
 
 @app.on_ws_message()
-def ws_message(event):
-    from chalicelib.live import connections as live_connections
+@typed_event("APIGatewayWebSocketEvent")
+@logger.inject_lambda_context
+def ws_message(event: APIGatewayWebSocketEvent, context: LambdaContext):
+    from chalicelib.live import connections
 
-    return live_connections.handle_message(connection_id=event.connection_id, body=event.body)
+    return connections.handle_message(connection_id=event.request_context.connection_id, body=event.body)
 
 
 @app.on_ws_disconnect()
-def ws_disconnect(event):
-    from chalicelib.live import connections as live_connections
+@typed_event("APIGatewayWebSocketEvent")
+@logger.inject_lambda_context
+def ws_disconnect(event: APIGatewayWebSocketEvent, context: LambdaContext):
+    from chalicelib.live import connections
 
-    return live_connections.close_connection(connection_id=event.connection_id)
+    return connections.close_connection(connection_id=event.request_context.connection_id)
 
 
+# Scheduled jobs (chalicelib/jobs.py imports each job's module when it runs).
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
-def partitions(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def partitions(event: EventBridgeEvent, context: LambdaContext):
     return run_job("partitions")
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="retention")
-def retention(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def retention(event: EventBridgeEvent, context: LambdaContext):
     return run_job("retention")
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="backup")
-def backup(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def backup(event: EventBridgeEvent, context: LambdaContext):
     return run_job("backup")
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="files-backup")
-def files_backup(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def files_backup(event: EventBridgeEvent, context: LambdaContext):
     return run_job("files-backup")
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="budget-alerts")
-def budget_alerts(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def budget_alerts(event: EventBridgeEvent, context: LambdaContext):
     return run_job("budget-alerts")
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="unusual-spending")
-def unusual_spending(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def unusual_spending(event: EventBridgeEvent, context: LambdaContext):
     return run_job("unusual-spending")
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="bill-reminders")
-def bill_reminders(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def bill_reminders(event: EventBridgeEvent, context: LambdaContext):
     return run_job("bill-reminders")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="search-sync")
-def search_sync(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def search_sync(event: EventBridgeEvent, context: LambdaContext):
     return run_job("search-sync")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="import-sweep")
-def import_sweep(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def import_sweep(event: EventBridgeEvent, context: LambdaContext):
     return run_job("import-sweep")
 
 
 @app.schedule(Rate(6, unit=Rate.HOURS), name="bank-sync")
-def bank_sync(event):
+@typed_event("EventBridgeEvent")
+@logger.inject_lambda_context
+def bank_sync(event: EventBridgeEvent, context: LambdaContext):
     return run_job("bank-sync")
 
 
 # The suffix keeps the built file itself (same prefix) from triggering another build.
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="exports/", suffix="job.json", events=["s3:ObjectCreated:*"])
-def export_requested(event):
+@typed_event("S3Event")
+@logger.inject_lambda_context
+def export_requested(event: S3Event, context: LambdaContext):
     # Imported here: openpyxl and reportlab stay out of the API functions' cold start.
     from chalicelib.exports.builder import handle_job_object
 
-    return handle_job_object(key=event.key)
+    return handle_job_object(key=event.object_key)
 
 
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="imports/", events=["s3:ObjectCreated:*"])
-def statement_uploaded(event):
+@typed_event("S3Event")
+@logger.inject_lambda_context
+def statement_uploaded(event: S3Event, context: LambdaContext):
     from chalicelib.imports.processing import import_object
     from chalicelib.imports.uploaders import principal_of
 
-    record = event.to_dict()["Records"][0]
-    obj = record["s3"]["object"]  # eTag, size and the writer are not on Chalice's S3Event
+    record = event.record
+    obj = record.s3.get_object  # absent eTag/size stay None (the data class would default them)
     import_object(
-        bucket=event.bucket, key=event.key, etag=obj.get("eTag"), size=obj.get("size"), writer=principal_of(record)
+        bucket=event.bucket_name,
+        key=event.object_key,
+        etag=obj.get("eTag"),
+        size=obj.get("size"),
+        writer=principal_of(record.raw_event),
     )
 
 
 @app.on_s3_event(bucket=get_settings().s3_bucket, prefix="bank-sync/", suffix=".json", events=["s3:ObjectCreated:*"])
-def bank_sync_requested(event):
+@typed_event("S3Event")
+@logger.inject_lambda_context
+def bank_sync_requested(event: S3Event, context: LambdaContext):
     # Imported here: the sync (and plaid-python behind it) stays out of the API's cold start.
     from chalicelib.bank_sync.jobs import handle_sync_object
 
-    return handle_sync_object(key=event.key)
+    return handle_sync_object(key=event.object_key)

@@ -25,6 +25,7 @@ from chalicelib.api import errors, raw_input
 from chalicelib.api.context import RequestContext
 from chalicelib.api.types import QUERY_CONTEXT
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from chalicelib.infra.logging import configure as configure_logging
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
@@ -215,6 +216,7 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
     from chalicelib.api import idempotency
     from chalicelib.auth.guard import guard_request
 
+    configure_logging()
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
     current = _CURRENT_REQUEST.set(request)
