@@ -64,6 +64,7 @@ class ApiBlueprint:
         self.tag = tag
         self.specs: list[RouteSpec] = []
         self.handlers: dict[tuple[str, str], RouteHandler] = {}
+        self.views: dict[tuple[str, str], Callable] = {}
         _BLUEPRINTS[import_name] = self
 
     @property
@@ -110,6 +111,7 @@ class ApiBlueprint:
                 return handle(self.blueprint.current_request, uri_params)
 
             self.handlers[(method, path)] = handle
+            self.views[(method, path)] = view
             # Registering the blueprint itself stays possible (tests/infra/demo_app.py);
             # app.py registers lazily from the route table instead (api/lazy_routes.py).
             self.blueprint.route(path, methods=[method])(handler)

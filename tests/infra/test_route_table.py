@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from chalice import Chalice
+from chalice.deploy.swagger import SwaggerGenerator
 
 from chalicelib.api.route_table import ROUTE_MODULES, ROUTE_TABLE, declared_routes
 from chalicelib.api.routing import blueprint_of
@@ -37,10 +38,15 @@ def test_app_registers_the_same_routes_as_the_blueprints():
     from app import app
 
     blueprints = Chalice(app_name="fiscaflow")
+    blueprints.api.binary_types = app.api.binary_types
     for module in ROUTE_MODULES:
         blueprints.register_blueprint(blueprint_of(module).blueprint)
     assert _entries(app) == _entries(blueprints)
     assert list(app.routes) == list(blueprints.routes)
+    # What `chalice package` / `chalice deploy` make of the routes (API Gateway's definition,
+    # with each method's summary and description taken from its view's docstring).
+    swagger = SwaggerGenerator("us-east-1", {"api_handler_arn": "arn:aws:lambda:us-east-1:0:function:api"})
+    assert swagger.generate_swagger(app) == swagger.generate_swagger(blueprints)
 
 
 def test_importing_app_loads_no_routes_module_and_no_store_client():
