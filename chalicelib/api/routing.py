@@ -215,9 +215,6 @@ def to_response(status: int, body: Any, headers: dict[str, str]) -> Response:
 
 
 def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_params: set[str]) -> Response:
-    from chalicelib.api import idempotency
-    from chalicelib.auth.guard import guard_request
-
     configure_logging()
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
@@ -227,6 +224,10 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         if len(raw) > get_settings().max_body_bytes:
             raise PayloadTooLarge("The request body is larger than 1 MiB")
         if spec.auth:
+            # Imported on use: a public route's first call (/health) need not load the
+            # token, password and session code behind the guard.
+            from chalicelib.auth.guard import guard_request
+
             guard_request(ctx)
         kwargs: dict[str, Any] = {}
         for name, value in uri_params.items():
@@ -248,6 +249,8 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
 
         key = ctx.headers.get("idempotency-key")
         if spec.auth and spec.method in WRITE_METHODS and key is not None:
+            from chalicelib.api import idempotency
+
             return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call))
         return to_response(*call())
     except DomainError as exc:
