@@ -347,9 +347,9 @@ def measure_cluster(runs: int, url: str, flavour: str) -> list[tuple]:
     from chalicelib.analytics import service as analytics_service
     from chalicelib.analytics.models import SpendingQuery
     from chalicelib.families.access import load_access
-    from chalicelib.infra import db
+    from chalicelib.infra import db, es_client
     from chalicelib.infra.settings import get_settings
-    from chalicelib.search import es_bodies, es_client, indices
+    from chalicelib.search import es_bodies, indices
     from chalicelib.search import service as search_service
     from chalicelib.search.engine import Filters
     from chalicelib.search.models import TransactionSearchQuery

@@ -129,7 +129,8 @@ def _cmd_ws_gateway(args) -> int:
 def _cmd_search(args) -> int:
     from dataclasses import asdict
 
-    from chalicelib.search import es_client, indices
+    from chalicelib.infra import es_client
+    from chalicelib.search import indices
 
     if not es_client.configured():
         print("fiscaflow: ELASTICSEARCH_URL is not set; search runs on PostgreSQL (nothing to do)", file=sys.stderr)

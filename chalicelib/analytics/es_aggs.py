@@ -15,7 +15,8 @@ import psycopg
 
 from chalicelib.analytics import repo
 from chalicelib.families.access import Access
-from chalicelib.search import es_bodies, es_client
+from chalicelib.infra import es_client
+from chalicelib.search import es_bodies
 
 PAGE = 1000
 _KEY_SOURCES = {

@@ -23,10 +23,9 @@ from chalicelib.analytics.models import (
 )
 from chalicelib.core import caching, dates
 from chalicelib.families.access import Access
-from chalicelib.infra import db
+from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import es_client
 from chalicelib.search.service import resolve_scope
 
 CACHE_TTL_SECONDS = caching.DEFAULT_TTL_SECONDS

@@ -6,7 +6,9 @@ The wrapper has to sit around the view itself: Chalice turns an unexpected
 exception into a bare 500 inside its dispatcher before any middleware sees it.
 """
 
+import contextvars
 import functools
+import importlib
 import inspect
 import json
 import uuid
@@ -24,6 +26,7 @@ from chalicelib.api.context import RequestContext
 from chalicelib.core.actor import Actor
 from chalicelib.core.types import QUERY_CONTEXT
 from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from chalicelib.infra.logging import configure as configure_logging
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
 
@@ -46,12 +49,29 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+# Every ApiBlueprint by the module that made it: how app.py's lazy routes find a view.
+_BLUEPRINTS: dict[str, "ApiBlueprint"] = {}
+# The request `dispatch` is handling, for the few views that need more than the context
+# (a raw body to verify a signature); the same object as the app's current_request.
+_CURRENT_REQUEST: contextvars.ContextVar = contextvars.ContextVar("current_request")
+
+# (request, URI parameters) -> Response: a declared route's whole handling.
+RouteHandler = Callable[[Any, dict[str, str]], Response]
 
 
 class ApiBlueprint:
     def __init__(self, import_name: str, *, tag: str):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
+        self.specs: list[RouteSpec] = []
+        self.handlers: dict[tuple[str, str], RouteHandler] = {}
+        self.views: dict[tuple[str, str], Callable] = {}
+        _BLUEPRINTS[import_name] = self
+
+    @property
+    def current_request(self):
+        """The request being dispatched (registered lazily or as a Chalice blueprint)."""
+        return _CURRENT_REQUEST.get()
 
     def route(
         self,
@@ -81,16 +101,38 @@ class ApiBlueprint:
                 errors=errors_,
             )
             ROUTES.append(spec)
+            self.specs.append(spec)
             uuid_params = {name for name, p in inspect.signature(view).parameters.items() if p.annotation is uuid.UUID}
+
+            def handle(request, uri_params: dict[str, str]) -> Response:
+                return dispatch(request, spec, view, uri_params, uuid_params)
 
             @functools.wraps(view)
             def handler(**uri_params: str) -> Response:
-                return dispatch(self.blueprint.current_request, spec, view, uri_params, uuid_params)
+                return handle(self.blueprint.current_request, uri_params)
 
+            self.handlers[(method, path)] = handle
+            self.views[(method, path)] = view
+            # Registering the blueprint itself stays possible (tests/infra/demo_app.py);
+            # app.py registers lazily from the route table instead (api/lazy_routes.py).
             self.blueprint.route(path, methods=[method])(handler)
             return view
 
         return decorator
+
+
+def route_handler(module: str, method: str, path: str) -> RouteHandler:
+    """The handling of one declared route, its routes module imported on the way."""
+    importlib.import_module(module)
+    try:
+        return _BLUEPRINTS[module].handlers[(method, path)]
+    except KeyError:
+        raise LookupError(f"{module} declares no route {method} {path}; regenerate the route table") from None
+
+
+def blueprint_of(module: str) -> ApiBlueprint:
+    importlib.import_module(module)
+    return _BLUEPRINTS[module]
 
 
 def _context(request) -> RequestContext:
@@ -176,16 +218,19 @@ def to_response(status: int, body: Any, headers: dict[str, str]) -> Response:
 
 
 def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_params: set[str]) -> Response:
-    from chalicelib.api import idempotency
-    from chalicelib.auth.guard import authenticate
-
+    configure_logging()
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
+    current = _CURRENT_REQUEST.set(request)
     try:
         raw = request.raw_body or b""
         if len(raw) > get_settings().max_body_bytes:
             raise PayloadTooLarge("The request body is larger than 1 MiB")
         if spec.auth:
+            # Imported on use: a public route's first call (/health) need not load the
+            # token, password and session code behind the guard.
+            from chalicelib.auth.guard import authenticate
+
             user_id, session_id = authenticate(ctx.headers.get("authorization"))
             ctx.actor = ctx.actor.signed_in(user_id=user_id, session_id=session_id)
         kwargs: dict[str, Any] = {}
@@ -208,6 +253,8 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
 
         key = ctx.headers.get("idempotency-key")
         if spec.auth and spec.method in WRITE_METHODS and key is not None:
+            from chalicelib.api import idempotency
+
             return to_response(*idempotency.run(ctx, key=key, raw_body=raw, call=call))
         return to_response(*call())
     except DomainError as exc:
@@ -225,4 +272,5 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         logger.exception("unhandled error")
         return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)
     finally:
+        _CURRENT_REQUEST.reset(current)
         logger.remove_keys(["request_id", "route"])

@@ -68,5 +68,5 @@ def update_link_token(ctx: RequestContext, connection_id: UUID):
 @routes.route("/webhooks/plaid", method="POST", auth=False, errors_=(401, NOT_CONFIGURED))
 def plaid_webhook(ctx: RequestContext):
     """Plaid's webhooks, verified by their Plaid-Verification signature."""
-    raw = routes.blueprint.current_request.raw_body or b""
+    raw = routes.current_request.raw_body or b""
     return webhooks.handle_webhook(raw_body=raw, verification=ctx.headers.get("plaid-verification"))

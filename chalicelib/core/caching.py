@@ -17,12 +17,14 @@ outer bound."""
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
-from chalicelib.infra import cache, db
+# Redis and PostgreSQL are imported where used: app.py registers the live listener at
+# import time (live/binding.py), which must not load them into every function's cold start.
 
 T = TypeVar("T")
 
@@ -50,6 +52,8 @@ def read_through(
     """The JSON answer for (area, user, params): from Redis when fresh, else computed and
     kept. `ttl_seconds` may be a function, asked after `compute` ran (an answer may know
     how long it stays true)."""
+    from chalicelib.infra import cache
+
     generation = user_generation(user_id)
     if generation is None:
         return compute()
@@ -73,11 +77,15 @@ def generation_name(user_id: UUID) -> str:
 
 def user_generation(user_id: UUID) -> int | None:
     """The user's cache generation, or None when Redis is unavailable (do not cache)."""
+    from chalicelib.infra import cache
+
     _flush_pending()
     return cache.generation(generation_name(user_id))
 
 
 def _bump(names: list[str]) -> None:
+    from chalicelib.infra import cache
+
     if cache.client() is None:
         _pending.update(names)
         return
@@ -87,6 +95,8 @@ def _bump(names: list[str]) -> None:
 
 
 def _flush_pending() -> None:
+    from chalicelib.infra import cache
+
     if _pending and cache.client() is not None:
         names = list(_pending)
         _pending.clear()
@@ -95,6 +105,8 @@ def _flush_pending() -> None:
 
 def invalidate_users(user_ids: Iterable[UUID]) -> None:
     """Bump these users' generations once the current unit of work commits."""
+    from chalicelib.infra import db
+
     users = set(user_ids)
     names = sorted({generation_name(u) for u in users})
     if names:
@@ -103,7 +115,7 @@ def invalidate_users(user_ids: Iterable[UUID]) -> None:
             listener(users)
 
 
-def invalidate_visible_to(conn: psycopg.Connection, *, owner_id: UUID, family_id: UUID | None) -> None:
+def invalidate_visible_to(conn: "psycopg.Connection", *, owner_id: UUID, family_id: UUID | None) -> None:
     """Invalidate for everyone who can see a resource: its owner, and its family's members."""
     users = {owner_id}
     if family_id is not None:

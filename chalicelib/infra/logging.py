@@ -28,3 +28,19 @@ def _level() -> str:
 
 
 logger = Logger(service="fiscaflow", level=_level(), logger_formatter=MaskingFormatter())
+
+
+_configured = False
+
+
+def configure() -> None:
+    """The process's optional log handlers, once, from the first request or event it
+    handles: shipping to the logs index runs a thread, which no import may start."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    # Imported here, not at module level: the shipper lives beside the search domain's client.
+    from chalicelib.infra import log_shipping
+
+    log_shipping.install_if_configured()

@@ -18,11 +18,10 @@ from uuid import UUID
 
 from chalice.app import WebsocketDisconnectedError
 
-from chalicelib.core import caching
 from chalicelib.infra import cache, db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.live import registry
+from chalicelib.live import binding, registry
 from chalicelib.live.topics import frame
 
 DASHBOARD_UPDATED = "dashboard.updated"
@@ -37,39 +36,26 @@ class Push:
     message: str | None  # None: a dashboard, built per recipient after the commit
 
 
-_api: Any = None
-# The dashboard's own figures (dashboard.service.live_figures), given by app.py: the
-# dashboard reads budgets and notifications, which push through here, so live may not
-# import it.
-_figures: Callable[..., Any] | None = None
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
 def bind(websocket_api: Any) -> None:
     """Send through this app's websocket_api (app.py); until then nothing is pushed."""
-    global _api
-    _api = websocket_api
-    caching.on_invalidate(dashboard_changed)
-
-
-def figures_from(provider: Callable[..., Any]) -> None:
-    """Where dashboard.updated takes its figures: provider(user_id=…) → LiveFigures."""
-    global _figures
-    _figures = provider
+    binding.bind(websocket_api)
 
 
 def publish(*, user_ids: Iterable[UUID], topic: str, type: str, data: Any) -> None:
     """Push {"type", "data"} to these users' connections once the unit of work commits."""
     users = frozenset(user_ids)
-    if _api is not None and users:
+    if binding.websocket_api() is not None and users:
         db.collect_after_commit("live", Push(users, topic, frame(type, data)), _flush)
 
 
 def dashboard_changed(user_ids: Iterable[UUID]) -> None:
     """These users' dashboards may have moved: push their new figures after the commit."""
     users = frozenset(user_ids)
-    if _api is not None and users:
+    if binding.websocket_api() is not None and users:
         db.collect_after_commit("live", Push(users, "dashboard", None), _flush)
 
 
@@ -81,7 +67,8 @@ def _pool(name: str, workers: int) -> ThreadPoolExecutor:
 
 
 def _flush(items: list[Push]) -> None:
-    if _api is None or getattr(_api, "endpoint", None) is None or cache.client() is None:
+    api = binding.websocket_api()
+    if api is None or getattr(api, "endpoint", None) is None or cache.client() is None:
         return
     settings = get_settings()
     deadline = time.monotonic() + settings.live_push_deadline_ms / 1000
@@ -139,9 +126,10 @@ def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadlin
 def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
     """The pushed figures (GET /dashboard's spent_today and budgets, from the same code);
     None when they equal the last ones pushed, kept under the seed's dashboard:{user_id}:… keys."""
-    if _figures is None:
+    provider = binding.figures()
+    if provider is None:
         return None
-    figures = _figures(user_id=user_id).model_dump(mode="json")
+    figures = provider(user_id=user_id).model_dump(mode="json")
     spending = {"date": figures["date"], "value": figures["spending_today"]}
     spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
     if (cache.get_json(spending_key), cache.get_json(status_key)) == (spending, figures["budget_status"]):
@@ -153,13 +141,14 @@ def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
 
 def send(connection_id: str, message: str, *, user_id: UUID | None = None, deadline: float | None = None) -> bool:
     """One frame to one connection; a gone connection is dropped from the registry."""
-    if _api is None:
+    api = binding.websocket_api()
+    if api is None:
         return False
     if deadline is not None and time.monotonic() > deadline:
         logger.warning("live push dropped after its deadline", extra={"connection_id": connection_id})
         return False
     try:
-        _api.send(connection_id, message)
+        api.send(connection_id, message)
         return True
     except WebsocketDisconnectedError:
         registry.remove(connection_id, user_id)

@@ -5,8 +5,8 @@ import html
 from typing import Any
 
 from chalicelib.families.access import Access
-from chalicelib.infra import db
-from chalicelib.search import es_bodies, es_client, repo
+from chalicelib.infra import db, es_client
+from chalicelib.search import es_bodies, repo
 from chalicelib.search.engine import SearchPage, SearchRequest, empty_page, sort_facets
 from chalicelib.search.text import query_words
 

@@ -20,10 +20,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from chalicelib.infra import db
+from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import es_bodies, es_client, repo
+from chalicelib.search import es_bodies, repo
 
 KINDS = ("transactions", "categories", "logs")
 TO_DOCUMENT = {"transactions": es_bodies.transaction_document, "categories": es_bodies.category_document}

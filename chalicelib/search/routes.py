@@ -2,7 +2,7 @@
 
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
-from chalicelib.search import log_shipping, service
+from chalicelib.search import service
 from chalicelib.search.models import (
     CategorySearchQuery,
     CategorySearchResult,
@@ -25,7 +25,3 @@ def search_transactions(ctx: RequestContext, query: TransactionSearchQuery):
 def search_categories(ctx: RequestContext, query: CategorySearchQuery):
     """Search the default, own and family categories by name."""
     return service.search_categories(user_id=ctx.user_id, query=query)
-
-
-# The API process is where request logs are produced; shipping them is opt-in.
-log_shipping.install_if_configured()

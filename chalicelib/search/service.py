@@ -6,9 +6,9 @@ import psycopg
 
 from chalicelib.errors import NotFound, ServiceUnavailable
 from chalicelib.families.access import READ, Access, load_access
-from chalicelib.infra import db
+from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
-from chalicelib.search import categories, es_client, repo
+from chalicelib.search import categories, repo
 from chalicelib.search.engine import (
     Engine,
     Filters,

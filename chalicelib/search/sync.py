@@ -26,9 +26,9 @@ from typing import Any
 
 import psycopg
 
-from chalicelib.infra import db
+from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
-from chalicelib.search import es_bodies, es_client, repo
+from chalicelib.search import es_bodies, repo
 
 MAX_ATTEMPTS = 3
 BATCH_SIZE = 500

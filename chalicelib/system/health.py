@@ -4,7 +4,7 @@ from chalicelib.infra import cache, db, storage
 
 
 def _elasticsearch_state() -> str:
-    from chalicelib.search.es_client import ping
+    from chalicelib.infra.es_client import ping
 
     return ping()
 

@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.routing import ROUTES, body_required
+from chalicelib.api.route_table import declared_specs
+from chalicelib.api.routing import body_required
 from chalicelib.core.types import DATE_YEAR_PATTERN
 
 _REF = "#/components/schemas/{model}"
@@ -115,7 +116,8 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     request_parts: list[Any] = []
     patch_bodies: list[str] = []
-    for spec in ROUTES:
+    # Every routes module is imported here: the app loads them lazily, one per first call.
+    for spec in declared_specs():
         operation: dict[str, Any] = {"operationId": spec.view_name, "summary": spec.summary, "tags": [spec.tag]}
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

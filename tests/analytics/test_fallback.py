@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from chalicelib.core import caching
+from chalicelib.infra import es_client
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import es_client
 from tests import factories
 
 

@@ -35,7 +35,7 @@ class EngineUnderTest:
     def settle(self) -> None:
         """Make every recorded change searchable (at once on postgres; a drain and a refresh on ES)."""
         if self.name == "elasticsearch":
-            from chalicelib.search import es_client
+            from chalicelib.infra import es_client
             from chalicelib.search.sync import run_search_sync
 
             report = run_search_sync()
@@ -54,7 +54,8 @@ def _use_settings(monkeypatch, **env) -> None:
 
 def _on_cluster(monkeypatch, url: str | None = None):
     """Point the app at the cluster with indices of this test's own prefix; yields the prefix."""
-    from chalicelib.search import es_client, indices
+    from chalicelib.infra import es_client
+    from chalicelib.search import indices
 
     url = url or ES_URL
     if not url:
@@ -74,7 +75,7 @@ def _on_cluster(monkeypatch, url: str | None = None):
 
 @pytest.fixture(params=ENGINES)
 def engine(request, client, monkeypatch):
-    from chalicelib.search import es_client
+    from chalicelib.infra import es_client
 
     es_client.reset()
     if request.param == "postgres":

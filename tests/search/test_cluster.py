@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.search import es_client, indices, log_shipping
+from chalicelib.infra import es_client, log_shipping
+from chalicelib.search import indices
 from tests import factories
 from tests.search.conftest import search
 

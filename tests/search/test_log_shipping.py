@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 
-from chalicelib.search.log_shipping import LogShipper, log_document
+from chalicelib.infra.log_shipping import LogShipper, log_document
 
 
 def _record(msg="user logged in", **extra):

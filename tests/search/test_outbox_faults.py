@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from psycopg.rows import dict_row
 
-from chalicelib.infra import db, outbox
-from chalicelib.search import es_client, indices
+from chalicelib.infra import db, es_client, outbox
+from chalicelib.search import indices
 from chalicelib.search.sync import run_search_sync
 from tests import factories
 from tests.search.conftest import ES_REQUIRED, ES_URL, _on_cluster

@@ -9,9 +9,8 @@ import time
 import pytest
 
 from chalicelib.cli import main
-from chalicelib.infra import outbox
+from chalicelib.infra import es_client, outbox
 from chalicelib.infra.settings import get_settings
-from chalicelib.search import es_client
 from chalicelib.search.sync import MAX_ATTEMPTS, run_search_sync
 from tests import factories
 

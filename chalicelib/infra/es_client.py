@@ -2,7 +2,7 @@
 library costs ~0.3 s of cold start), reused across invocations of a warm function.
 
 `search_flavour` keeps the client choice here alone: "opensearch" gets opensearch-py
-behind the same calls (search/opensearch_compat.py); nothing else changes."""
+behind the same calls (infra/opensearch_compat.py); nothing else changes."""
 
 import threading
 from typing import Any
@@ -29,7 +29,7 @@ def client() -> Any:
             if _client is None:
                 settings = get_settings()
                 if settings.search_flavour == "opensearch":
-                    from chalicelib.search import opensearch_compat
+                    from chalicelib.infra import opensearch_compat
 
                     key = settings.elasticsearch_api_key
                     _client = opensearch_compat.connect(
@@ -67,7 +67,7 @@ def unavailable_errors() -> tuple[type[BaseException], ...]:
     for "the node is unavailable, fall back" — search and analytics answer from PostgreSQL,
     the outbox drain retries later. Anything else is a bug and is not hidden by a fallback."""
     if get_settings().search_flavour == "opensearch":
-        from chalicelib.search import opensearch_compat
+        from chalicelib.infra import opensearch_compat
 
         return opensearch_compat.unavailable_errors()
     from elastic_transport import TransportError

@@ -52,16 +52,25 @@ class LogShipper(logging.Handler):
         self._flush_seconds = flush_seconds
         self.dropped = 0
         self.failed_batches = 0
-        self._thread = threading.Thread(target=self._run, name="log-shipper", daemon=True)
-        self._thread.start()
+        # Started by the first line, never by constructing or installing the handler.
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
         # Only the enqueue happens on the caller's thread: building and masking the
         # document (milliseconds) is the shipper thread's work.
+        if self._thread is None:
+            self._start()
         try:
             self._queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="log-shipper", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -79,7 +88,7 @@ class LogShipper(logging.Handler):
 
 
 def _send_to_logs_index(lines: list[dict[str, Any]]) -> None:
-    from chalicelib.search import es_client
+    from chalicelib.infra import es_client
 
     index = es_client.alias("logs")
     operations: list[dict[str, Any]] = []
@@ -92,7 +101,8 @@ _installed: LogShipper | None = None
 
 
 def install_if_configured() -> LogShipper | None:
-    """Attach the shipper to the service logger when ELASTICSEARCH_URL and ELASTICSEARCH_LOGS are set."""
+    """Attach the shipper to the service logger when ELASTICSEARCH_URL and ELASTICSEARCH_LOGS
+    are set (called by infra.logging.configure, at a function's first request or event)."""
     global _installed
     settings = get_settings()
     if _installed is None and settings.elasticsearch_url and settings.elasticsearch_logs:
