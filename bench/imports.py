@@ -102,11 +102,40 @@ def _time_phases() -> dict[str, float]:
     return phases
 
 
+def _explain_into(path: str) -> None:
+    """auto_explain in every pooled connection, its plans sent to this client as notices
+    (client_min_messages) and written to `path`: the server's log is not needed."""
+    from chalicelib.infra import db
+
+    out = open(path, "w")  # noqa: SIM115 - open for the whole run
+    configure = db._configure
+
+    def explained(conn) -> None:
+        conn.add_notice_handler(lambda diag: out.write(f"{diag.message_primary}\n\n") and out.flush())
+        for statement in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 100",
+            "SET auto_explain.log_analyze = on",
+            "SET auto_explain.log_buffers = on",
+            "SET auto_explain.log_nested_statements = on",
+            "SET client_min_messages = log",
+        ):
+            conn.execute(statement)
+        configure(conn)
+
+    db._configure = explained
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--existing", type=int, default=100_000)
+    parser.add_argument(
+        "--explain", metavar="FILE", help="write EXPLAIN (ANALYZE, BUFFERS) of every import statement over 100 ms here"
+    )
     args = parser.parse_args()
+    if args.explain:
+        _explain_into(args.explain)
 
     from chalicelib.infra import db, storage
     from chalicelib.infra.migrations import migrate
