@@ -269,6 +269,11 @@ def _alike(a: str, b: str) -> sql.SQL:
 
 
 def stage_rows(conn: psycopg.Connection, spool: RowSpool) -> None:
+    # No JIT for the rest of this transaction: the categorizing INSERT's row estimate
+    # multiplies its left joins into billions, so PostgreSQL JIT-compiled ~300 functions
+    # with full optimization for every import (3-19 s of a 100,000-row import, more than
+    # the insert itself); none of these set statements gains from it.
+    conn.execute("SET LOCAL jit = off")
     conn.execute(
         """CREATE TEMP TABLE import_rows (
                seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, transaction_date DATE NOT NULL, posted_date DATE,
