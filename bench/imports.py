@@ -108,8 +108,8 @@ def _time_phases() -> dict[str, float]:
     timed(processing, "_parse_into", "download+detect+parse+spool")
     timed(repo, "stage_rows", "COPY to staging")
     timed(repo, "mark_duplicates", "dedupe")
-    timed(repo, "insert_transactions", "categorize + INSERT..SELECT (+balance trigger)")
-    timed(processing, "record_changes", "outbox")
+    timed(repo, "insert_transactions", "categorize + INSERT..SELECT (+triggers; + outbox after this change)")
+    timed(processing, "record_changes", "record_changes (outbox)")
     return phases
 
 

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from chalicelib.categorization.engine import categorization_query
 from chalicelib.imports.staging import STAGING_COLUMNS, RowSpool
+from chalicelib.search.outbox import upserts_of
 
 LOG_COLUMNS = sql.SQL(
     """id, user_id, COALESCE(account_id, (metadata->>'account_id')::uuid) AS account_id, status, sync_type,
@@ -426,10 +427,11 @@ def replace_pending_twins(conn: psycopg.Connection, *, account_id: UUID, import_
     return [r["id"] for r in rows]
 
 
-def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUID, import_id: UUID) -> list[UUID]:
+def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUID, import_id: UUID) -> int:
     """One INSERT ... SELECT of the staged rows that are neither duplicates nor twins of a
     pending row, categorized on the way in (joined, not written back to the staging
-    table: rewriting 100,000 temporary rows cost more than categorizing them). The
+    table: rewriting 100,000 temporary rows cost more than categorizing them), with the
+    search outbox rows written by the same statement; how many rows were added. The
     statement-level balance trigger then updates the account once."""
     source = sql.SQL(
         "SELECT seq AS line, description, merchant, category_hint, keyword_slot, merchant_key "
@@ -437,7 +439,8 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
     )
     categorized, params = categorization_query(conn, source=source, user_id=user_id, family_id=account["family_id"])
     query = sql.SQL(
-        """WITH categorized AS ({})
+        """WITH categorized AS ({}),
+           inserted AS (
            INSERT INTO transactions (user_id, family_id, account_id, category_id, amount, currency, description,
                                      merchant, transaction_date, posted_date, status, categorization_source,
                                      categorization_confidence, notes, external_id, import_id)
@@ -448,8 +451,10 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
              FROM import_rows r LEFT JOIN categorized c ON c.line = r.seq
             WHERE NOT r.duplicate AND r.replaces IS NULL
             ORDER BY r.seq
-           RETURNING id"""
-    ).format(categorized)
+           RETURNING id),
+           queued AS ({})
+           SELECT count(*) AS n FROM inserted"""
+    ).format(categorized, upserts_of("transaction", sql.Identifier("inserted")))
     params |= {
         "importer": user_id,
         "account_family": account["family_id"],
@@ -457,4 +462,4 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
         "currency": account["currency"],
         "import_id": import_id,
     }
-    return [r["id"] for r in conn.execute(query, params).fetchall()]
+    return conn.execute(query, params).fetchone()["n"]
