@@ -4,7 +4,11 @@ insert, balances) next to a raw COPY of the same rows into transactions.
 
 Runs in a database and a bucket of its own, created here and dropped at the end:
 
-    .venv/bin/python bench/imports.py [--rows 100000] [--existing 100000]
+    .venv/bin/python bench/imports.py [--rows 100000] [--existing 100000] [--code DIR]
+
+`--code DIR` imports another checkout's code (its chalicelib, app and sql/) with this
+script, so that two trees run the very same bench; bench/imports_compare.sh alternates
+between two trees that way.
 """
 
 import argparse
@@ -22,7 +26,14 @@ from pathlib import Path
 
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+def _code_root() -> str:
+    if "--code" in sys.argv:
+        return str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve())
+    return str(Path(__file__).resolve().parents[1])
+
+
+sys.path.insert(0, _code_root())
 
 RUN = f"{os.getpid()}_{secrets.token_hex(3)}"
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -97,16 +108,46 @@ def _time_phases() -> dict[str, float]:
     timed(processing, "_parse_into", "download+detect+parse+spool")
     timed(repo, "stage_rows", "COPY to staging")
     timed(repo, "mark_duplicates", "dedupe")
-    timed(repo, "insert_transactions", "categorize + INSERT..SELECT (+balance trigger)")
-    timed(processing, "record_changes", "outbox")
+    timed(repo, "insert_transactions", "categorize + INSERT..SELECT (+triggers; + outbox after this change)")
+    timed(processing, "record_changes", "record_changes (outbox)")
     return phases
+
+
+def _explain_into(path: str) -> None:
+    """auto_explain in every pooled connection, its plans sent to this client as notices
+    (client_min_messages) and written to `path`: the server's log is not needed."""
+    from chalicelib.infra import db
+
+    out = open(path, "w")  # noqa: SIM115 - open for the whole run
+    configure = db._configure
+
+    def explained(conn) -> None:
+        conn.add_notice_handler(lambda diag: out.write(f"{diag.message_primary}\n\n") and out.flush())
+        for statement in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 100",
+            "SET auto_explain.log_analyze = on",
+            "SET auto_explain.log_buffers = on",
+            "SET auto_explain.log_nested_statements = on",
+            "SET client_min_messages = log",
+        ):
+            conn.execute(statement)
+        configure(conn)
+
+    db._configure = explained
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--existing", type=int, default=100_000)
+    parser.add_argument("--code", metavar="DIR", help="the checkout whose code is measured (default: this one)")
+    parser.add_argument(
+        "--explain", metavar="FILE", help="write EXPLAIN (ANALYZE, BUFFERS) of every import statement over 100 ms here"
+    )
     args = parser.parse_args()
+    if args.explain:
+        _explain_into(args.explain)
 
     from chalicelib.infra import db, storage
     from chalicelib.infra.migrations import migrate
@@ -174,6 +215,7 @@ def _run(args, db, storage) -> None:
              "object": {"key": key, "eTag": etag, "size": len(data)}}}
         ]
     }  # fmt: skip
+    print(f"code: {_code_root()}; load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"file: {args.rows:,} rows, {len(data) / 1e6:.1f} MB; account holds {args.existing:,} rows")
 
     phases = _time_phases()
@@ -203,6 +245,28 @@ def _run(args, db, storage) -> None:
         copy_elapsed = time.perf_counter() - copy_started
         copy_balance = conn.execute("SELECT balance FROM accounts WHERE id = %s", (copy_account,)).fetchone()[0]
 
+    # The same file again under another key: every row is a duplicate now.
+    again_key = key.replace("statement.csv", "statement-again.csv")
+    again_etag = storage.put_bytes(again_key, data, content_type="text/csv")
+    again = {
+        "Records": [
+            {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": storage.bucket()},
+             "object": {"key": again_key, "eTag": again_etag, "size": len(data)}}}
+        ]
+    }  # fmt: skip
+    first_phases = dict(phases)
+    phases.clear()
+    again_started = time.perf_counter()
+    app_module.statement_uploaded(again, None)
+    again_elapsed = time.perf_counter() - again_started
+    rss_again = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        again_log = conn.execute(
+            "SELECT status, transactions_added, duplicates_skipped FROM data_sync_logs WHERE file_key = %s",
+            (again_key,),
+        ).fetchone()
+        again_balance = conn.execute("SELECT balance FROM accounts WHERE id = %s", (account_id,)).fetchone()[0]
+
     # Peak Python heap in a second run of the read phase alone (tracemalloc slows Python
     # down several times, so it is kept out of the timed run).
     from chalicelib.imports import source
@@ -225,12 +289,24 @@ def _run(args, db, storage) -> None:
     print(f"import: {log[0]}, {log[1]:,} added, {log[2]:,} duplicates skipped, {categorized:,} categorized")
     print(f"import: {elapsed:.2f} s = {args.rows / elapsed:,.0f} rows/s; balance exact: {exact}")
     print(f"raw COPY: {copy_elapsed:.2f} s = {args.rows / copy_elapsed:,.0f} rows/s; balance {copy_balance}")
-    print("import phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))
+    print("import phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in first_phases.items()))
+    print(
+        f"re-import of the same file: {again_log[0]}, {again_log[1]:,} added, {again_log[2]:,} duplicates; "
+        f"{again_elapsed:.2f} s = {args.rows / again_elapsed:,.0f} rows/s; "
+        f"balance unchanged: {again_balance == balance}"
+    )
+    print("re-import phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))
     print(f"import rate / COPY rate: {(args.rows / elapsed) / (args.rows / copy_elapsed):.0%}")
-    print(f"peak RSS of the process: {rss_after / 1024:.0f} MB (before the import: {rss_before / 1024:.0f} MB)")
+    print(
+        f"peak RSS of the process: {rss_after / 1024:.0f} MB after the import, {rss_again / 1024:.0f} MB after the "
+        f"re-import (before the import: {rss_before / 1024:.0f} MB)"
+    )
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"peak Python heap while parsing: {heap_peak / 1e6:.1f} MB")
     if log[0] != "completed" or not exact:
         raise SystemExit(f"import wrong: {log}")
+    if again_log[0] != "completed" or again_log[1] != 0 or again_balance != balance:
+        raise SystemExit(f"re-import wrong: {again_log}")
 
 
 if __name__ == "__main__":

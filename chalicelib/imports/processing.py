@@ -463,11 +463,11 @@ def _apply(conn, target, spool, log_id) -> ImportOutcome:
     repo.stage_rows(conn, spool)
     duplicates = repo.mark_duplicates(conn, account_id=account["id"], first=spool.first_date, last=spool.last_date)
     updated = repo.replace_pending_twins(conn, account_id=account["id"], import_id=log_id)
-    ids = repo.insert_transactions(conn, account=account, user_id=target.user_id, import_id=log_id)
-    changed = updated + ids
-    record_changes(conn, aggregate_type="transaction", ids=changed)
-    if changed:
+    # The added rows' outbox entries are written by the INSERT itself.
+    added = repo.insert_transactions(conn, account=account, user_id=target.user_id, import_id=log_id)
+    record_changes(conn, aggregate_type="transaction", ids=updated)
+    if updated or added:
         caching.invalidate_visible_to(conn, owner_id=account["user_id"], family_id=account["family_id"])
         # Budgets move with the import: alerts are decided in the same transaction.
         evaluate_budget_alerts_for_user(conn, user_id=target.user_id)
-    return ImportOutcome("completed", log_id, len(ids), duplicates, len(updated))
+    return ImportOutcome("completed", log_id, added, duplicates, len(updated))

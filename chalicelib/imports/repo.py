@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from chalicelib.categorization.engine import categorization_query
 from chalicelib.imports.staging import STAGING_COLUMNS, RowSpool
+from chalicelib.infra.outbox import upserts_of
 
 LOG_COLUMNS = sql.SQL(
     """id, user_id, COALESCE(account_id, (metadata->>'account_id')::uuid) AS account_id, status, sync_type,
@@ -269,6 +270,13 @@ def _alike(a: str, b: str) -> sql.SQL:
 
 
 def stage_rows(conn: psycopg.Connection, spool: RowSpool) -> None:
+    # No JIT for the rest of this transaction: the categorizing INSERT's row estimate
+    # multiplies its left joins into billions, so PostgreSQL JIT-compiled ~300 functions
+    # with full optimization for every import (3-19 s of a 100,000-row import, more than
+    # the insert itself); none of these set statements gains from it.
+    conn.execute("SET LOCAL jit = off")
+    # The fingerprint and categorization sorts of 100,000 rows spilled to disk at 4 MB.
+    conn.execute("SET LOCAL work_mem = '64MB'")
     conn.execute(
         """CREATE TEMP TABLE import_rows (
                seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, transaction_date DATE NOT NULL, posted_date DATE,
@@ -313,13 +321,16 @@ def mark_duplicates(conn: psycopg.Connection, *, account_id: UUID, first: date, 
                      FROM import_rows WHERE external_id IS NOT NULL AND NOT duplicate) d
             WHERE d.seq = r.seq AND d.n > 1"""
     )
+    # Rows are found again by ctid: a re-imported file marks every staged row, and a
+    # primary-key probe per row cost more than the fingerprint join itself.
     conn.execute(
         """UPDATE import_rows r SET duplicate = TRUE
-             FROM (SELECT seq, settled, no_id,
+             FROM (SELECT row_ctid, settled, no_id,
                           row_number() OVER (PARTITION BY transaction_date, amount, dkey, no_id, settled
                                                  ORDER BY seq) AS n,
                           transaction_date, amount, dkey
-                     FROM (SELECT seq, transaction_date, amount, import_description_key(description) AS dkey,
+                     FROM (SELECT ctid AS row_ctid, seq, transaction_date, amount,
+                                  import_description_key(description) AS dkey,
                                   external_id IS NULL AS no_id, status = 'posted' AS settled
                              FROM import_rows WHERE NOT duplicate) s) k
              JOIN (SELECT transaction_date, amount, import_description_key(description) AS dkey,
@@ -330,7 +341,7 @@ def mark_duplicates(conn: psycopg.Connection, *, account_id: UUID, first: date, 
                     WHERE account_id = %(account_id)s AND transaction_date BETWEEN %(first)s AND %(last)s
                     GROUP BY 1, 2, 3) e
                ON e.transaction_date = k.transaction_date AND e.amount = k.amount AND e.dkey = k.dkey
-            WHERE r.seq = k.seq
+            WHERE r.ctid = k.row_ctid
               AND k.n <= CASE WHEN k.settled AND k.no_id THEN e.n_settled
                               WHEN k.settled THEN e.n_settled_without_id
                               WHEN k.no_id THEN e.n_all
@@ -421,10 +432,11 @@ def replace_pending_twins(conn: psycopg.Connection, *, account_id: UUID, import_
     return [r["id"] for r in rows]
 
 
-def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUID, import_id: UUID) -> list[UUID]:
+def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUID, import_id: UUID) -> int:
     """One INSERT ... SELECT of the staged rows that are neither duplicates nor twins of a
     pending row, categorized on the way in (joined, not written back to the staging
-    table: rewriting 100,000 temporary rows cost more than categorizing them). The
+    table: rewriting 100,000 temporary rows cost more than categorizing them), with the
+    search outbox rows written by the same statement; how many rows were added. The
     statement-level balance trigger then updates the account once."""
     source = sql.SQL(
         "SELECT seq AS line, description, merchant, category_hint, keyword_slot, merchant_key "
@@ -432,7 +444,8 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
     )
     categorized, params = categorization_query(conn, source=source, user_id=user_id, family_id=account["family_id"])
     query = sql.SQL(
-        """WITH categorized AS ({})
+        """WITH categorized AS ({}),
+           inserted AS (
            INSERT INTO transactions (user_id, family_id, account_id, category_id, amount, currency, description,
                                      merchant, transaction_date, posted_date, status, categorization_source,
                                      categorization_confidence, notes, external_id, import_id)
@@ -443,8 +456,10 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
              FROM import_rows r LEFT JOIN categorized c ON c.line = r.seq
             WHERE NOT r.duplicate AND r.replaces IS NULL
             ORDER BY r.seq
-           RETURNING id"""
-    ).format(categorized)
+           RETURNING id),
+           queued AS ({})
+           SELECT count(*) AS n FROM inserted"""
+    ).format(categorized, upserts_of("transaction", sql.Identifier("inserted")))
     params |= {
         "importer": user_id,
         "account_family": account["family_id"],
@@ -452,4 +467,4 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
         "currency": account["currency"],
         "import_id": import_id,
     }
-    return [r["id"] for r in conn.execute(query, params).fetchall()]
+    return conn.execute(query, params).fetchone()["n"]

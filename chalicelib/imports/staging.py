@@ -28,13 +28,18 @@ STAGING_COLUMNS = (
     "merchant_key",
     "status",
 )
+NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _field(value) -> str:
+def _text(value: str | None) -> str:
     if value is None:
-        return "\\N"
-    return str(value).translate(_ESCAPES)
+        return NULL
+    # Readers collapse whitespace, so escaping is rare: four substring tests are much
+    # cheaper than a translate() of every value (1.3 million values an import).
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
 
 
 class RowSpool:
@@ -52,22 +57,16 @@ class RowSpool:
             self.first_date = day
         if self.last_date is None or day > self.last_date:
             self.last_date = day
-        fields = (
-            self.count,
-            row.line,
-            day.isoformat(),
-            row.posted_date.isoformat() if row.posted_date else None,
-            row.amount,
-            row.description,
-            row.merchant,
-            row.memo,
-            row.external_id,
-            row.category_hint,
-            keyword_slot(row.description, row.merchant),
-            merchant_key(row.merchant or row.description),
-            "pending" if row.status == "pending" else "posted",
+        posted = row.posted_date
+        slot = keyword_slot(row.description, row.merchant)
+        # Dates, amounts, numbers and the status never need escaping.
+        self._out.write(
+            f"{self.count}\t{row.line}\t{day.isoformat()}\t{posted.isoformat() if posted else NULL}\t{row.amount}\t"
+            f"{_text(row.description)}\t{_text(row.merchant)}\t{_text(row.memo)}\t{_text(row.external_id)}\t"
+            f"{_text(row.category_hint)}\t{NULL if slot is None else slot}\t"
+            f"{_text(merchant_key(row.merchant or row.description))}\t"
+            f"{'pending' if row.status == 'pending' else 'posted'}\n"
         )
-        self._out.write("\t".join(_field(v) for v in fields) + "\n")
 
     def finish(self) -> None:
         self._out.close()

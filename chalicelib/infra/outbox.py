@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 
 AGGREGATE_TYPES = ("transaction", "category")
 
@@ -27,3 +28,13 @@ def record_changes(
            SELECT %s, unnest(%s::uuid[]), %s""",
         (aggregate_type, id_list, operation),
     )
+
+
+def upserts_of(aggregate_type: str, ids: sql.Composable) -> sql.Composed:
+    """The INSERT that records an upsert of every `id` of the relation `ids` (a CTE name,
+    say): for set-based writers, whose changed ids never need to come back to Python."""
+    if aggregate_type not in AGGREGATE_TYPES:
+        raise ValueError(f"unknown aggregate type {aggregate_type}")
+    return sql.SQL(
+        "INSERT INTO outbox (aggregate_type, aggregate_id, operation) SELECT {}, id, 'upsert' FROM {}"
+    ).format(sql.Literal(aggregate_type), ids)

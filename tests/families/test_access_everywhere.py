@@ -52,6 +52,7 @@ KEY = re.compile(
 # Statements that read rows by id after the caller's service authorized the row (or its
 # account) through Access: module:function -> what authorizes it.
 KEYED = {
+    "infra/outbox.py:upserts_of": "outbox rows for the ids a write statement just returned (its own CTE)",
     "bank_sync/page_repo.py:lock_accounts": "the sync's accounts, of a connection the owner authorized",
     "bank_sync/page_repo.py:stage": "rows of the connection's accounts being synced",
     "bank_sync/page_repo.py:write": "rows of the connection's accounts being synced",
