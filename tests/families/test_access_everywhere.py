@@ -52,7 +52,6 @@ KEY = re.compile(
 # Statements that read rows by id after the caller's service authorized the row (or its
 # account) through Access: module:function -> what authorizes it.
 KEYED = {
-    "infra/outbox.py:upserts_of": "outbox rows for the ids a write statement just returned (its own CTE)",
     "bank_sync/page_repo.py:lock_accounts": "the sync's accounts, of a connection the owner authorized",
     "bank_sync/page_repo.py:stage": "rows of the connection's accounts being synced",
     "bank_sync/page_repo.py:write": "rows of the connection's accounts being synced",
@@ -99,6 +98,8 @@ KEYED = {
 
 # Statements that read across users on purpose: module:function -> why.
 CROSS_USER = {
+    "infra/outbox.py:upserts_of": "a fragment, not a read: its FROM slot is the RETURNING CTE of the "
+    "write statement it is part of (imports/repo.insert_transactions), never a table",
     "analytics/repo.py:category_roots": "the default category tree (Income, transfers): shared, not user data",
     "bank_sync/sync.py:_default_categories": "the default categories, shared by everyone",
     "categorization/engine.py:_keyword_categories": "the default categories, shared by everyone",
