@@ -55,6 +55,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--page", type=int, default=500)
     parser.add_argument("--webhooks", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="time each SQL statement of the sync (client side)")
+    parser.add_argument("--cprofile", metavar="FILE", help="write a cProfile of the first sync to FILE")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database afterwards (drop it yourself)")
+    parser.add_argument("--explain-page", type=int, default=0, help="auto_explain (ANALYZE, BUFFERS) of page N")
     args = parser.parse_args()
     os.environ["BANK_SYNC_PAGE_SIZE"] = str(args.page)
 
@@ -69,6 +73,8 @@ def main() -> None:
         storage.ensure_bucket()
         _run(args)
     finally:
+        if args.keep_db:
+            print(f"database kept: {BENCH_DB}")
         FAKE.stop()
         db.close_pool()
         try:
@@ -77,9 +83,10 @@ def main() -> None:
         except Exception as exc:
             print(f"bucket cleanup failed: {exc}")
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
-            )
+            if not args.keep_db:
+                admin.execute(
+                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
+                )
 
 
 def _user(conn) -> tuple:
@@ -128,10 +135,22 @@ def _run(args) -> None:
         from uuid import UUID
 
         phases = _time_phases()
+        statements = _time_statements() if args.profile else None
+        if args.explain_page:
+            _explain_page(args.explain_page)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        profiler = None
+        if args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         t0 = time.perf_counter()
         report = sync_connection(connection_id=UUID(connection_id), reason="bench")
         seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.cprofile)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
             stored = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
@@ -143,6 +162,8 @@ def _run(args) -> None:
               f"{FAKE.serve_seconds:.2f} s, writing pages {phases['write']:.2f} s); max RSS of the process "
               f"(fake server and its {args.rows:,} transactions included) {rss_before / 1024:.0f} -> "
               f"{rss_after / 1024:.0f} MiB; balance {balance} = Plaid's")  # fmt: skip
+        if statements is not None:
+            _print_statements(statements, pages=report.pages, seconds=seconds)
         tracemalloc.start()
         FAKE.add(item, amount="1.00", name="memory probe")
         conn_probe = UUID(connection_id)
@@ -192,6 +213,68 @@ def _time_phases() -> dict[str, float]:
     PlaidProvider.sync_page = timed("fetch", PlaidProvider.sync_page)
     sync._apply_page = timed("write", sync._apply_page)
     return phases
+
+
+def _time_statements() -> dict[str, list]:
+    """Wall time per SQL statement (round trip included), by its first words; installed
+    for the first sync only (the statements of one page are what it is made of)."""
+    statements: dict[str, list] = {}
+    original = psycopg.Connection.execute
+
+    def execute(self, query, params=None, **kwargs):
+        text = query.as_string(self) if isinstance(query, psycopg.sql.Composable) else str(query)
+        label = " ".join(text.split())[:70]
+        t0 = time.perf_counter()
+        try:
+            return original(self, query, params, **kwargs)
+        finally:
+            entry = statements.setdefault(label, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - t0
+
+    psycopg.Connection.execute = execute
+    statements["__restore__"] = [original]
+    return statements
+
+
+def _print_statements(statements: dict[str, list], *, pages: int, seconds: float) -> None:
+    psycopg.Connection.execute = statements.pop("__restore__")[0]
+    total = sum(s for _, s in statements.values())
+    print(f"SQL statements ({sum(n for n, _ in statements.values()):,} executed, {total:.2f} s of {seconds:.2f} s):")
+    for label, (count, spent) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:25]:
+        print(f"  {spent:7.2f} s {count:6d}x {spent / max(pages, 1) * 1000:7.1f} ms/page  {label}")
+
+
+def _explain_page(number: int) -> None:
+    """auto_explain, sent to this client as notices, for the statements of one page's transaction."""
+    from chalicelib.bank_sync import page_repo
+
+    original, seen = page_repo.lock_accounts, [0]
+
+    def show(diag):
+        if "duration" in (diag.message_primary or ""):
+            print(diag.message_primary)
+
+    def lock_accounts(conn, account_ids):
+        seen[0] += 1
+        if seen[0] == number:
+            conn.add_notice_handler(show)
+            conn.execute("LOAD 'auto_explain'")
+            for name, value in (
+                ("log_min_duration", "0"),
+                ("log_analyze", "on"),
+                ("log_buffers", "on"),
+                ("log_triggers", "on"),
+                ("log_nested_statements", "off"),
+                ("log_timing", "on"),
+            ):
+                conn.execute(f"SET LOCAL auto_explain.{name} = {value}")
+            conn.execute("SET LOCAL client_min_messages = log")
+        elif seen[0] == number + 1:
+            conn.remove_notice_handler(show)
+        return original(conn, account_ids)
+
+    page_repo.lock_accounts = lock_accounts
 
 
 def _job_keys():

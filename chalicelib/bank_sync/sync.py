@@ -27,7 +27,6 @@ from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.infra import db, invalidation
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.search.outbox import record_changes
 
 LOCK_CLASS = 19_019  # advisory lock namespace of bank sync (first key of the two-int form)
 MAX_RESTARTS = 3
@@ -227,14 +226,14 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
         rows, counts = _page_rows(page, accounts, categories, report, warnings)
         removed = [r.transaction_id for r in page.removed]
         page_repo.lock_accounts(conn, account_ids)
-        written = page_repo.PageWrite([], [], [], 0)
+        written = page_repo.PageWrite(0, 0, 0, 0)
         if rows or removed:
-            page_repo.stage(conn, rows, account_ids=account_ids)
+            held = page_repo.stage(conn, rows, account_ids=account_ids)
             if rows:
                 page_repo.categorize(conn, user_id=connection["user_id"], family_id=connection["family_id"])
-            written = page_repo.write(conn, user_id=connection["user_id"], account_ids=account_ids, removed=removed)
-        record_changes(conn, aggregate_type="transaction", ids=written.inserted + written.updated)
-        record_changes(conn, aggregate_type="transaction", ids=written.deleted, operation="delete")
+            written = page_repo.write(
+                conn, user_id=connection["user_id"], account_ids=account_ids, removed=removed, held=held
+            )
         changes: dict[str, Any] = {"sync_cursor": page.next_cursor}
         metadata = {**counts, "replaced_pending": written.replaced_pending}
         if not page.has_more:
@@ -245,8 +244,8 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
         if connection["status"] in ("login_required", "error") and not page.has_more:
             connection_status.set_status(conn, connection, status="active", error_code=None)
         repo.add_sync_counts(
-            conn, log_id=report.log_id, added=len(written.inserted), updated=len(written.updated),
-            deleted=len(written.deleted), metadata=metadata,
+            conn, log_id=report.log_id, added=written.inserted, updated=written.updated, deleted=written.deleted,
+            metadata=metadata,
         )  # fmt: skip
         repo.add_sync_errors(conn, log_id=report.log_id, errors=warnings)
         changed = bool(written.inserted or written.updated or written.deleted)
@@ -256,9 +255,9 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
             # Budgets move with the bank as with an import, decided once the run's last page is in
             # (in its transaction; alerts are once-only, so a run resumed after a crash decides them then).
             evaluate_budget_alerts_for_user(conn, user_id=connection["user_id"])
-    report.added += len(written.inserted)
-    report.updated += len(written.updated)
-    report.deleted += len(written.deleted)
+    report.added += written.inserted
+    report.updated += written.updated
+    report.deleted += written.deleted
     return not page.has_more
 
 
