@@ -139,6 +139,7 @@ def _run(args) -> None:
         if args.explain_page:
             _explain_page(args.explain_page)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_before = _cpu_seconds()
         profiler = None
         if args.cprofile:
             import cProfile
@@ -152,6 +153,7 @@ def _run(args) -> None:
             profiler.disable()
             profiler.dump_stats(args.cprofile)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_after = _cpu_seconds()
         with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
             stored = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
             balance = conn.execute("SELECT balance FROM accounts WHERE id = %s", (account_id,)).fetchone()[0]
@@ -162,6 +164,11 @@ def _run(args) -> None:
               f"{FAKE.serve_seconds:.2f} s, writing pages {phases['write']:.2f} s); max RSS of the process "
               f"(fake server and its {args.rows:,} transactions included) {rss_before / 1024:.0f} -> "
               f"{rss_after / 1024:.0f} MiB; balance {balance} = Plaid's")  # fmt: skip
+        client_cpu = cpu_after[0] - cpu_before[0]
+        server_cpu = sum(v - cpu_before[1].get(pid, 0.0) for pid, v in cpu_after[1].items())
+        print(f"cpu: this process {client_cpu:.2f} s (the fake server's threads included), the database's "
+              f"backends {server_cpu:.2f} s; {args.rows / (client_cpu + server_cpu):,.0f} rows per CPU second "
+              f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
         if statements is not None:
             _print_statements(statements, pages=report.pages, seconds=seconds)
         tracemalloc.start()
@@ -191,6 +198,25 @@ def _run(args) -> None:
         print(f"webhook -> searchable (postgres engine; S3 delivery not included): median "
               f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
               f"over {len(latencies)} webhooks")  # fmt: skip
+
+
+def _cpu_seconds() -> tuple[float, dict[int, float]]:
+    """CPU time of this process and of each client backend of the bench database (from
+    /proc: the server runs on this machine). Far steadier than wall time on a loaded machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    tick = os.sysconf("SC_CLK_TCK")
+    backends = {}
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", (BENCH_DB,)
+        ).fetchall()
+    for (pid,) in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        backends[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return usage.ru_utime + usage.ru_stime, backends
 
 
 def _time_phases() -> dict[str, float]:
