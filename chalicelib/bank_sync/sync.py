@@ -21,7 +21,8 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.bank_sync import connection_status, mapping, page_repo, providers, repo
-from chalicelib.bank_sync.provider import BankProvider, ProviderError, SyncPage
+from chalicelib.bank_sync.linking import link_account
+from chalicelib.bank_sync.provider import BankProvider, ProviderAccount, ProviderError, SyncPage
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.infra import db, invalidation
@@ -105,10 +106,12 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
     page_size = get_settings().bank_sync_page_size
+    item_accounts = _ItemAccounts(provider, token, held={a["plaid_account_id"] for a in accounts})
     try:
         while True:
             try:
                 page = provider.sync_page(token, cursor=cursor, count=page_size)
+                newcomers = item_accounts.new_in(page)
             except ProviderError as exc:
                 if exc.kind == "mutation" and report.restarts < MAX_RESTARTS:
                     report.restarts += 1
@@ -116,13 +119,14 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                     continue
                 raise
             try:
-                done = _apply_page(connection_id, cursor, page, report, categories)
+                done = _apply_page(connection_id, cursor, page, report, categories, newcomers)
             except _StaleCursor:
                 report.restarts += 1
                 if report.restarts > MAX_RESTARTS:
                     raise
                 cursor = _committed_cursor(connection_id)
                 continue
+            item_accounts.linked(newcomers)
             report.pages += 1
             cursor = page.next_cursor
             if report.pages % 20 == 0:
@@ -152,6 +156,28 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
+
+
+class _ItemAccounts:
+    """Accounts of the item that we do not hold yet (one opened after linking): those a page
+    lists, or, for a transaction on an account the page does not list, those /accounts/get
+    returns (asked once a run). An account id the item does not have stays unknown: its
+    transactions are ignored and counted."""
+
+    def __init__(self, provider: BankProvider, token: str, *, held: set[str]):
+        self._provider, self._token, self._held = provider, token, held
+        self._item: dict[str, ProviderAccount] | None = None
+
+    def new_in(self, page: SyncPage) -> list[ProviderAccount]:
+        listed = {a.account_id: a for a in page.accounts if a.account_id not in self._held}
+        wanted = {t.account_id for t in (*page.added, *page.modified)} - self._held - set(listed)
+        if wanted and self._item is None:
+            self._item = {a.account_id: a for a in self._provider.get_item(self._token).accounts}
+        found = listed | {i: self._item[i] for i in wanted if self._item and i in self._item}
+        return list(found.values())
+
+    def linked(self, accounts: list[ProviderAccount]) -> None:
+        self._held.update(a.account_id for a in accounts)
 
 
 def _committed_cursor(connection_id: UUID) -> str | None:
@@ -214,12 +240,18 @@ def _page_rows(page: SyncPage, accounts: dict[str, dict], categories: dict, repo
     return rows, counts
 
 
-def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report: SyncReport, categories) -> bool:
+def _apply_page(
+    connection_id: UUID, cursor: str | None, page: SyncPage, report: SyncReport, categories,
+    newcomers: list[ProviderAccount] = (),
+) -> bool:  # fmt: skip
     """Write one page and its cursor in one transaction; True when it was the last page."""
     with db.transaction() as conn:
         connection = repo.get_connection(conn, connection_id, lock=True)
         if connection["sync_cursor"] != cursor:
             raise _StaleCursor()
+        for account in newcomers:
+            link_account(conn, user_id=connection["user_id"], connection=connection, account=account,
+                         institution=connection["institution_name"])  # fmt: skip
         accounts = {a["plaid_account_id"]: a for a in repo.accounts_of(conn, connection_id)}
         account_ids = [a["id"] for a in accounts.values()]
         warnings: list[dict[str, Any]] = []

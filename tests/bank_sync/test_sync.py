@@ -308,3 +308,49 @@ def test_a_sync_moves_budgets_the_search_outbox_and_caches_as_an_import_does(cli
     assert Decimal(after["spent_month_to_date"]) == Decimal(before["spent_month_to_date"]) + Decimal("12.00")
     found = client.http.get("/search/transactions?q=blue%20bottle", headers=user["headers"]).json_body
     assert found["total"] == 1
+
+
+def test_an_account_opened_after_linking_is_linked_and_synced(client, conn, make_user, fake_plaid):
+    user, connection, account_id, item, _ids = _linked_with_history(client, conn, make_user, fake_plaid, n=3)
+    assert sync(connection["id"]).added == 3
+    card = fake_plaid.open_account(item, name="Platypus Card", base="100.00")
+    fake_plaid.add(item, card, amount="25.00", name="BOOKSHOP")
+    fake_plaid.add(item, card, amount="-10.00", name="CARD PAYMENT")
+    fake_plaid.add(item, amount="5.00", name="NOT OURS", account_id="acc-of-another-item")
+
+    report = sync(connection["id"])
+
+    assert (report.status, report.added, report.ignored) == ("completed", 2, 1)
+    linked = conn.execute(
+        """SELECT a.id, a.type, a.user_id, a.family_id FROM accounts a
+            WHERE a.bank_connection_id = %s AND a.plaid_account_id = %s""",
+        (connection["id"], card.account_id),
+    ).fetchone()
+    assert linked["type"] == "credit_card" and linked["family_id"] is None
+    assert {r["description"] for r in _rows(conn, linked["id"])} == {"BOOKSHOP", "CARD PAYMENT"}
+    assert_balance_is_plaids(conn, fake_plaid, item, linked["id"], index=1)
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+    got = client.http.get(f"/bank-connections/{connection['id']}", headers=user["headers"]).json_body
+    assert {a["plaid_account_id"] for a in got["accounts"]} == {a.account_id for a in item.accounts}
+    assert sync(connection["id"]).added == 0  # linked once
+
+
+def test_an_unlisted_new_account_is_looked_up_once_and_unknown_ones_stay_ignored(client, conn, make_user, fake_plaid):
+    _user, connection, _account_id, item, _ids = _linked_with_history(client, conn, make_user, fake_plaid, n=2)
+    assert sync(connection["id"]).added == 2
+    fake_plaid.sync_lists_accounts = False
+    savings = fake_plaid.open_account(item, name="Rainy Day", type="depository", subtype="savings", base="50.00")
+    for n in range(7):  # over two pages of five
+        fake_plaid.add(item, savings, amount=f"-{n + 1}.00", name=f"DEPOSIT {n}")
+    fake_plaid.add(item, amount="5.00", name="NOT OURS", account_id="acc-of-another-item")
+    calls = len(fake_plaid.calls)
+
+    report = sync(connection["id"])
+
+    assert (report.status, report.added, report.ignored, report.pages) == ("completed", 7, 1, 2)
+    assert fake_plaid.calls[calls:].count("/accounts/get") == 1
+    linked = conn.execute(
+        "SELECT id, type FROM accounts WHERE bank_connection_id = %s AND plaid_account_id = %s",
+        (connection["id"], savings.account_id),
+    ).fetchone()
+    assert linked["type"] == "savings" and len(_rows(conn, linked["id"])) == 7
