@@ -55,12 +55,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--page", type=int, default=500)
     parser.add_argument("--webhooks", type=int, default=5)
+    parser.add_argument("--prefetch", action="store_true", help="BANK_SYNC_PREFETCH=true (next page asked for ahead)")
     parser.add_argument("--profile", action="store_true", help="time each SQL statement of the sync (client side)")
     parser.add_argument("--cprofile", metavar="FILE", help="write a cProfile of the first sync to FILE")
     parser.add_argument("--keep-db", action="store_true", help="leave the database afterwards (drop it yourself)")
     parser.add_argument("--explain-page", type=int, default=0, help="auto_explain (ANALYZE, BUFFERS) of page N")
     args = parser.parse_args()
     os.environ["BANK_SYNC_PAGE_SIZE"] = str(args.page)
+    os.environ["BANK_SYNC_PREFETCH"] = "true" if args.prefetch else "false"
 
     from chalicelib.infra import db, storage
     from chalicelib.infra.migrations import migrate

@@ -4,6 +4,7 @@ harness is the same), alternately, so both meet the same machine load. Prints ea
 summary lines with the load average, and the medians of rows/s and of rows per CPU second.
 
     .venv/bin/python bench/bank_sync_compare.py --before <commit> [--after HEAD] [--rounds 3] [--rows 50000]
+        [--after-args=--prefetch]   (the same commit twice, prefetch off/on: --before HEAD --after-args=--prefetch)
 """
 
 import argparse
@@ -32,10 +33,10 @@ def _export(ref: str, into: Path) -> Path:
     return into
 
 
-def _run(tree: Path, rows: int) -> tuple[float, str]:
+def _run(tree: Path, rows: int, extra: list[str]) -> tuple[float, float, str]:
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run(
-        [sys.executable, str(tree / "bench" / "bank_sync.py"), "--rows", str(rows), "--webhooks", "1"],
+        [sys.executable, str(tree / "bench" / "bank_sync.py"), "--rows", str(rows), "--webhooks", "1", *extra],
         cwd=tree, env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     line = next(line for line in out.splitlines() if line.startswith("sync:"))
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--after", default="HEAD")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--after-args", default="", help="extra bench/bank_sync.py arguments of the after runs")
     args = parser.parse_args()
     results: dict[str, list[float]] = {"before": [], "after": []}
     per_cpu: dict[str, list[float]] = {"before": [], "after": []}
@@ -59,7 +61,8 @@ def main() -> None:
         for n in range(args.rounds):
             for name in ("before", "after") if n % 2 == 0 else ("after", "before"):
                 load = os.getloadavg()[0]
-                rate, cpu_rate, line = _run(trees[name], args.rows)
+                extra = args.after_args.split() if name == "after" else []
+                rate, cpu_rate, line = _run(trees[name], args.rows, extra)
                 results[name].append(rate)
                 per_cpu[name].append(cpu_rate)
                 print(f"[{name:6s} load {load:4.1f}] {line}", flush=True)

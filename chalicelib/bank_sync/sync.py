@@ -13,6 +13,7 @@ connection of its own for the run (behind a transaction-mode pooler that connect
 go direct; the cursor check keeps the result exact even if it did not)."""
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -105,12 +106,13 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
         categories = _default_categories(conn)
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
-    page_size = get_settings().bank_sync_page_size
+    settings = get_settings()
     item_accounts = _ItemAccounts(provider, token, held={a["plaid_account_id"] for a in accounts})
+    pages = _Pages(provider, token, count=settings.bank_sync_page_size, prefetch=settings.bank_sync_prefetch)
     try:
         while True:
             try:
-                page = provider.sync_page(token, cursor=cursor, count=page_size)
+                page = pages.get(cursor)
                 newcomers = item_accounts.new_in(page)
             except ProviderError as exc:
                 if exc.kind == "mutation" and report.restarts < MAX_RESTARTS:
@@ -118,6 +120,8 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                     cursor = _committed_cursor(connection_id)
                     continue
                 raise
+            if page.has_more:
+                pages.ahead(page.next_cursor)
             try:
                 done = _apply_page(connection_id, cursor, page, report, categories, newcomers)
             except _StaleCursor:
@@ -140,8 +144,10 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             if done:
                 break
     except ProviderError as exc:
+        pages.close()
         return _failed(connection_id, report, exc)
     except Exception:
+        pages.close()
         # Committed pages stay (their cursor with them); the run is recorded as failed, not left running.
         with db.transaction() as conn:
             repo.finish_sync_log(
@@ -149,6 +155,7 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
                 metadata={"pages": report.pages, "restarts": report.restarts},
             )  # fmt: skip
         raise
+    pages.close()
     report.status = "completed"
     with db.transaction() as conn:
         repo.finish_sync_log(
@@ -156,6 +163,35 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
+
+
+class _Pages:
+    """Sync pages by cursor. With prefetch, the page after a cursor is asked for on a thread
+    while the current page is written; it is handed out only for that very cursor, so a
+    restart from another cursor (a stale or failed page) never sees it."""
+
+    def __init__(self, provider: BankProvider, token: str, *, count: int, prefetch: bool):
+        self._provider, self._token, self._count = provider, token, count
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-sync-page") if prefetch else None
+        self._ahead: tuple[str | None, Future] | None = None
+
+    def get(self, cursor: str | None) -> SyncPage:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == cursor:
+            return ahead[1].result()  # raises what the request raised
+        if ahead is not None:
+            ahead[1].cancel()
+        return self._provider.sync_page(self._token, cursor=cursor, count=self._count)
+
+    def ahead(self, cursor: str) -> None:
+        if self._pool is not None:
+            self._ahead = (cursor, self._pool.submit(self._provider.sync_page, self._token, cursor=cursor,
+                                                     count=self._count))  # fmt: skip
+
+    def close(self) -> None:
+        self._ahead = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _ItemAccounts:

@@ -354,3 +354,59 @@ def test_an_unlisted_new_account_is_looked_up_once_and_unknown_ones_stay_ignored
         (connection["id"], savings.account_id),
     ).fetchone()
     assert linked["type"] == "savings" and len(_rows(conn, linked["id"])) == 7
+
+
+@pytest.fixture
+def prefetch(monkeypatch):
+    from chalicelib.infra.settings import get_settings
+
+    monkeypatch.setenv("BANK_SYNC_PREFETCH", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_with_prefetch_a_crash_between_pages_loses_nothing_and_doubles_nothing(
+    client, conn, make_user, fake_plaid, prefetch
+):
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=23)
+    fake_plaid.fail("/transactions/sync", after=2, status=500, error_code="INTERNAL_SERVER_ERROR")
+
+    first = sync(connection["id"])
+
+    # The third page was asked for while the second was written; its failure counts once that one is in.
+    assert (first.status, first.pages, first.added) == ("failed", 2, 10)
+    second = sync(connection["id"])
+    assert (second.status, second.pages, second.added) == ("completed", 3, 13)
+    assert sorted(r["plaid_transaction_id"] for r in _rows(conn, account_id)) == sorted(ids)
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_with_prefetch_a_mutation_restarts_from_the_last_committed_cursor(
+    client, conn, make_user, fake_plaid, prefetch, monkeypatch
+):
+    from chalicelib.bank_sync import page_repo
+
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=12)
+    late = []
+    fake_plaid.after_sync_page.append(lambda: late.append(fake_plaid.add(item, amount="7.77", name="Late arrival")))
+    real_write, calls = page_repo.write, []
+
+    def crash_on_second_page(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the function died while writing the second page")
+        return real_write(*args, **kwargs)
+
+    report = sync(connection["id"])
+    assert (report.status, report.restarts, report.added) == ("completed", 1, 13)
+    monkeypatch.setattr(page_repo, "write", crash_on_second_page)
+    for n in range(7):  # two pages of five
+        fake_plaid.add(item, amount=f"{n + 1}.00", name="After")
+    with pytest.raises(RuntimeError):
+        sync(connection["id"])  # the page fetched ahead is dropped with the run
+    monkeypatch.setattr(page_repo, "write", real_write)
+    assert sync(connection["id"]).status == "completed"
+    assert len(_rows(conn, account_id)) == len(ids) + len(late) + 7
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
