@@ -410,3 +410,19 @@ def test_with_prefetch_a_mutation_restarts_from_the_last_committed_cursor(
     assert sync(connection["id"]).status == "completed"
     assert len(_rows(conn, account_id)) == len(ids) + len(late) + 7
     assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_a_modified_transaction_whose_date_moved_far_is_still_found(client, conn, make_user, fake_plaid):
+    """Held rows are looked for near their date first; a modified one that moved further is looked for everywhere."""
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=4)
+    assert sync(connection["id"]).added == 4
+    moved = (date.today() - timedelta(days=400)).isoformat()
+    fake_plaid.modify(item, ids[2], date=moved, amount="12.34")
+
+    report = sync(connection["id"])
+
+    assert (report.added, report.updated) == (0, 1)
+    rows = [r for r in _rows(conn, account_id) if r["plaid_transaction_id"] == ids[2]]
+    assert [(r["transaction_date"].isoformat(), r["amount"]) for r in rows] == [(moved, Decimal("-12.34"))]
+    assert len(_rows(conn, account_id)) == 4
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
