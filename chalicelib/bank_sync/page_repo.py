@@ -6,7 +6,7 @@ outbox rows in the same statement. The statement-level balance triggers apply ea
 statement's effect to the accounts once."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 from uuid import UUID
@@ -47,6 +47,13 @@ class PageWrite:
     updated: int
     deleted: int
     replaced_pending: int
+    # account id -> [inserted, updated, deleted] (data_sync_logs has a row per account)
+    by_account: dict[UUID, list[int]] = field(default_factory=dict)
+
+    def _add(self, rows: list[dict[str, Any]], slot: int) -> int:
+        for r in rows:
+            self.by_account.setdefault(r["account_id"], [0, 0, 0])[slot] += r["n"]
+        return sum(r["n"] for r in rows)
 
 
 def lock_accounts(conn: psycopg.Connection, account_ids: list[UUID]) -> None:
@@ -171,31 +178,34 @@ def write(
                    FROM {stage} r JOIN accounts a ON a.id = r.account_id
                   WHERE r.existing_id IS NULL
                   ORDER BY r.transaction_date, r.line
-              RETURNING id
+              RETURNING id, account_id
              ), queued AS ({queue})
-             SELECT count(*) AS n FROM inserted"""
+             SELECT account_id, count(*) AS n FROM inserted GROUP BY account_id"""
         ).format(stage=stage_table, queue=sql.SQL(_QUEUE).format(op=sql.Literal("upsert"), cte=sql.SQL("inserted"))),
         (user_id,),
-    ).fetchone()["n"]
-    updated, replaced = 0, 0
+    ).fetchall()
+    written = PageWrite(0, 0, 0, 0)
+    written.inserted = written._add(inserted, 0)
     if held is None or held:
-        row = _update_existing(conn)
-        updated, replaced = row["n"], row["replaced"]
-    deleted = 0
+        rows = _update_existing(conn)
+        written.updated = written._add(rows, 1)
+        written.replaced_pending = sum(r["replaced"] for r in rows)
     if removed:
         deleted = conn.execute(
             sql.SQL(
                 """WITH deleted AS (
-                     DELETE FROM transactions WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s) RETURNING id
+                     DELETE FROM transactions WHERE account_id = ANY(%s) AND plaid_transaction_id = ANY(%s)
+                  RETURNING id, account_id
                    ), queued AS ({queue})
-                   SELECT count(*) AS n FROM deleted"""
+                   SELECT account_id, count(*) AS n FROM deleted GROUP BY account_id"""
             ).format(queue=sql.SQL(_QUEUE).format(op=sql.Literal("delete"), cte=sql.SQL("deleted"))),
             (account_ids, removed),
-        ).fetchone()["n"]
-    return PageWrite(inserted=inserted, updated=updated, deleted=deleted, replaced_pending=replaced)
+        ).fetchall()
+        written.deleted = written._add(deleted, 2)
+    return written
 
 
-def _update_existing(conn: psycopg.Connection) -> dict[str, Any]:
+def _update_existing(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """The page's transactions we already hold, changed in place. The ids and dates go in as
     arrays (sub-selects run once), so each partition in range answers from its primary key."""
     return conn.execute(
@@ -218,11 +228,12 @@ def _update_existing(conn: psycopg.Connection) -> dict[str, Any]:
                      AND t.id = ANY(ARRAY(SELECT existing_id FROM {{stage}} WHERE existing_id IS NOT NULL))
                      AND t.transaction_date = ANY(ARRAY(SELECT existing_date FROM {{stage}}
                                                          WHERE existing_id IS NOT NULL))
-               RETURNING t.id, r.replaces_pending
+               RETURNING t.id, t.account_id, r.replaces_pending
                 ), queued AS ({{queue}})
-                SELECT count(*) AS n, count(*) FILTER (WHERE replaces_pending) AS replaced FROM updated"""
+                SELECT account_id, count(*) AS n, count(*) FILTER (WHERE replaces_pending) AS replaced
+                  FROM updated GROUP BY account_id"""
         ).format(
             stage=sql.Identifier(STAGE_TABLE),
             queue=sql.SQL(_QUEUE).format(op=sql.Literal("upsert"), cte=sql.SQL("updated")),
         )
-    ).fetchone()
+    ).fetchall()

@@ -13,7 +13,6 @@ connection of its own for the run (behind a transaction-mode pooler that connect
 go direct; the cursor check keeps the result exact even if it did not)."""
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ import psycopg
 
 from chalicelib.bank_sync import connection_status, mapping, page_repo, providers, repo
 from chalicelib.bank_sync.linking import link_account
+from chalicelib.bank_sync.page_source import ItemAccounts, Pages
 from chalicelib.bank_sync.provider import BankProvider, ProviderAccount, ProviderError, SyncPage
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
@@ -47,7 +47,8 @@ class SyncReport:
     ignored: int = 0
     restarts: int = 0
     error_code: str | None = None
-    log_id: UUID | None = None
+    log_id: UUID | None = None  # the run's row: its first account's, carrying the run's metadata
+    account_logs: dict[UUID, UUID] = field(default_factory=dict)  # account id -> its row of this run
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -96,6 +97,9 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
         accounts = repo.accounts_of(conn, connection_id)
         if not accounts:
             return report
+        # data_sync_logs has one row per account (the seed's account_id is NOT NULL): each
+        # account's row counts its own transactions; the first one's also carries the run's
+        # metadata and warnings, and the others name it as their run.
         report.log_id = repo.insert_sync_log(
             conn,
             user_id=connection["user_id"],
@@ -103,12 +107,14 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             metadata={"bank_connection_id": str(connection_id), "reason": reason, "provider": connection["provider"],
                       "ignored_unknown_account": 0, "rounded_amounts": 0, "currency_mismatches": 0},
         )  # fmt: skip
+        report.account_logs[accounts[0]["id"]] = report.log_id
+        report.account_logs |= _account_logs(conn, connection, report, [a["id"] for a in accounts[1:]], reason)
         categories = _default_categories(conn)
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
     settings = get_settings()
-    item_accounts = _ItemAccounts(provider, token, held={a["plaid_account_id"] for a in accounts})
-    pages = _Pages(provider, token, count=settings.bank_sync_page_size, prefetch=settings.bank_sync_prefetch)
+    item_accounts = ItemAccounts(provider, token, held={a["plaid_account_id"] for a in accounts})
+    pages = Pages(provider, token, count=settings.bank_sync_page_size, prefetch=settings.bank_sync_prefetch)
     try:
         while True:
             try:
@@ -150,70 +156,36 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
         pages.close()
         # Committed pages stay (their cursor with them); the run is recorded as failed, not left running.
         with db.transaction() as conn:
-            repo.finish_sync_log(
-                conn, log_id=report.log_id, status="failed", error_message="The bank sync stopped on an internal error",
+            _finish_logs(
+                conn, report, status="failed", error_message="The bank sync stopped on an internal error",
                 metadata={"pages": report.pages, "restarts": report.restarts},
             )  # fmt: skip
         raise
     pages.close()
     report.status = "completed"
     with db.transaction() as conn:
-        repo.finish_sync_log(
-            conn, log_id=report.log_id, status="completed", error_message=None,
+        _finish_logs(
+            conn, report, status="completed", error_message=None,
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
 
 
-class _Pages:
-    """Sync pages by cursor. With prefetch, the page after a cursor is asked for on a thread
-    while the current page is written; it is handed out only for that very cursor, so a
-    restart from another cursor (a stale or failed page) never sees it."""
-
-    def __init__(self, provider: BankProvider, token: str, *, count: int, prefetch: bool):
-        self._provider, self._token, self._count = provider, token, count
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-sync-page") if prefetch else None
-        self._ahead: tuple[str | None, Future] | None = None
-
-    def get(self, cursor: str | None) -> SyncPage:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == cursor:
-            return ahead[1].result()  # raises what the request raised
-        if ahead is not None:
-            ahead[1].cancel()
-        return self._provider.sync_page(self._token, cursor=cursor, count=self._count)
-
-    def ahead(self, cursor: str) -> None:
-        if self._pool is not None:
-            self._ahead = (cursor, self._pool.submit(self._provider.sync_page, self._token, cursor=cursor,
-                                                     count=self._count))  # fmt: skip
-
-    def close(self) -> None:
-        self._ahead = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+def _account_logs(conn, connection: dict, report: SyncReport, account_ids: list[UUID], reason: str) -> dict:
+    metadata = {"bank_connection_id": str(connection["id"]), "reason": reason, "provider": connection["provider"],
+                "sync_run": str(report.log_id)}  # fmt: skip
+    return {
+        account_id: repo.insert_sync_log(conn, user_id=connection["user_id"], account_id=account_id, metadata=metadata)
+        for account_id in account_ids
+    }
 
 
-class _ItemAccounts:
-    """Accounts of the item that we do not hold yet (one opened after linking): those a page
-    lists, or, for a transaction on an account the page does not list, those /accounts/get
-    returns (asked once a run). An account id the item does not have stays unknown: its
-    transactions are ignored and counted."""
-
-    def __init__(self, provider: BankProvider, token: str, *, held: set[str]):
-        self._provider, self._token, self._held = provider, token, held
-        self._item: dict[str, ProviderAccount] | None = None
-
-    def new_in(self, page: SyncPage) -> list[ProviderAccount]:
-        listed = {a.account_id: a for a in page.accounts if a.account_id not in self._held}
-        wanted = {t.account_id for t in (*page.added, *page.modified)} - self._held - set(listed)
-        if wanted and self._item is None:
-            self._item = {a.account_id: a for a in self._provider.get_item(self._token).accounts}
-        found = listed | {i: self._item[i] for i in wanted if self._item and i in self._item}
-        return list(found.values())
-
-    def linked(self, accounts: list[ProviderAccount]) -> None:
-        self._held.update(a.account_id for a in accounts)
+def _finish_logs(conn, report: SyncReport, *, status: str, error_message: str | None, metadata: dict) -> None:
+    for log_id in report.account_logs.values():
+        repo.finish_sync_log(
+            conn, log_id=log_id, status=status, error_message=error_message,
+            metadata=metadata if log_id == report.log_id else {},
+        )  # fmt: skip
 
 
 def _committed_cursor(connection_id: UUID) -> str | None:
@@ -290,6 +262,11 @@ def _apply_page(
                          institution=connection["institution_name"])  # fmt: skip
         accounts = {a["plaid_account_id"]: a for a in repo.accounts_of(conn, connection_id)}
         account_ids = [a["id"] for a in accounts.values()]
+        # Accounts linked by this page get their rows of the run (kept only if the page commits).
+        new_logs = _account_logs(
+            conn, connection, report, [i for i in account_ids if i not in report.account_logs], "linked during a sync"
+        )
+        logs = report.account_logs | new_logs
         warnings: list[dict[str, Any]] = []
         rows, counts = _page_rows(page, accounts, categories, report, warnings)
         removed = [r.transaction_id for r in page.removed]
@@ -311,10 +288,11 @@ def _apply_page(
         repo.update_connection(conn, connection_id, changes)
         if connection["status"] in ("login_required", "error") and not page.has_more:
             connection_status.set_status(conn, connection, status="active", error_code=None)
-        repo.add_sync_counts(
-            conn, log_id=report.log_id, added=written.inserted, updated=written.updated, deleted=written.deleted,
-            metadata=metadata,
-        )  # fmt: skip
+        repo.add_sync_counts(conn, log_id=report.log_id, added=0, updated=0, deleted=0, metadata=metadata)
+        for account_id, (added, updated, deleted) in written.by_account.items():
+            repo.add_sync_counts(
+                conn, log_id=logs[account_id], added=added, updated=updated, deleted=deleted, metadata={}
+            )
         repo.add_sync_errors(conn, log_id=report.log_id, errors=warnings)
         changed = bool(written.inserted or written.updated or written.deleted)
         if changed:
@@ -323,6 +301,7 @@ def _apply_page(
             # Budgets move with the bank as with an import, decided once the run's last page is in
             # (in its transaction; alerts are once-only, so a run resumed after a crash decides them then).
             evaluate_budget_alerts_for_user(conn, user_id=connection["user_id"])
+    report.account_logs |= new_logs
     report.added += written.inserted
     report.updated += written.updated
     report.deleted += written.deleted
@@ -364,11 +343,8 @@ def _failed(connection_id: UUID, report: SyncReport, exc: ProviderError) -> Sync
             repo.update_connection(conn, connection_id, {"sync_failures": failures})
             if failures >= 3:  # one blip is not worth a notification; a streak is
                 connection_status.set_status(conn, connection, status="error", error_code=exc.code)
-        repo.finish_sync_log(
-            conn,
-            log_id=report.log_id,
-            status="failed",
-            error_message=f"The bank sync stopped: {exc.code}",
+        _finish_logs(
+            conn, report, status="failed", error_message=f"The bank sync stopped: {exc.code}",
             metadata={"pages": report.pages, "restarts": report.restarts, "error_code": exc.code},
-        )
+        )  # fmt: skip
     return report

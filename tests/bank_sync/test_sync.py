@@ -332,6 +332,18 @@ def test_an_account_opened_after_linking_is_linked_and_synced(client, conn, make
     assert_balance_is_plaids(conn, fake_plaid, item, account_id)
     got = client.http.get(f"/bank-connections/{connection['id']}", headers=user["headers"]).json_body
     assert {a["plaid_account_id"] for a in got["accounts"]} == {a.account_id for a in item.accounts}
+    # One data_sync_logs row per account and run, each counting its own account's rows.
+    logs = conn.execute(
+        """SELECT account_id, status, transactions_added, metadata FROM data_sync_logs
+            WHERE sync_type = 'plaid' ORDER BY created_at, account_id"""
+    ).fetchall()
+    run = [log for log in logs if log["account_id"] == linked["id"] or log["metadata"].get("sync_run")]
+    assert [(log["account_id"], log["status"], log["transactions_added"]) for log in run] == [
+        (linked["id"], "completed", 2)
+    ]
+    second_run_row = [log for log in logs if str(log["account_id"]) == account_id][-1]
+    assert (second_run_row["transactions_added"], second_run_row["metadata"]["ignored_unknown_account"]) == (0, 1)
+    assert run[0]["metadata"]["sync_run"] == str(report.log_id)
     assert sync(connection["id"]).added == 0  # linked once
 
 
@@ -426,3 +438,32 @@ def test_a_modified_transaction_whose_date_moved_far_is_still_found(client, conn
     assert [(r["transaction_date"].isoformat(), r["amount"]) for r in rows] == [(moved, Decimal("-12.34"))]
     assert len(_rows(conn, account_id)) == 4
     assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_each_account_of_a_run_has_its_own_sync_log_row(client, conn, make_user, fake_plaid):
+    user = make_user()
+    specs = [{"name": "Checking", "type": "depository", "subtype": "checking"},
+             {"name": "Savings", "type": "depository", "subtype": "savings"}]  # fmt: skip
+    token = fake_plaid.create_item(accounts=specs)
+    item = fake_plaid.item_of(token)
+    ids = [fake_plaid.add(item, 0, amount=f"{n + 1}.00", name=f"SHOP {n}") for n in range(3)]
+    fake_plaid.add(item, 1, amount="-50.00", name="TRANSFER IN")
+    fake_plaid.add(item, 1, amount="-20.00", name="INTEREST")
+    connection = client.http.post("/bank-connections", body=f'{{"public_token": "{token}"}}', headers=user["headers"])
+    accounts = {a["plaid_account_id"]: a["id"] for a in connection.json_body["accounts"]}
+    assert sync(connection.json_body["id"]).added == 5
+    fake_plaid.remove(item, ids[0])
+
+    assert sync(connection.json_body["id"]).deleted == 1
+
+    logs = conn.execute(
+        """SELECT account_id, status, transactions_added, transactions_deleted, metadata FROM data_sync_logs
+            WHERE sync_type = 'plaid' ORDER BY created_at, account_id"""
+    ).fetchall()
+    counts = {(str(log["account_id"]), log["transactions_added"], log["transactions_deleted"]) for log in logs}
+    checking, savings = accounts[item.accounts[0].account_id], accounts[item.accounts[1].account_id]
+    assert counts == {(checking, 3, 0), (savings, 2, 0), (checking, 0, 1), (savings, 0, 0)}
+    assert [log["status"] for log in logs] == ["completed"] * 4
+    assert sum("pages" in log["metadata"] for log in logs) == 2  # the run's metadata once per run
+    listed = client.http.get("/imports?sync_type=plaid", headers=user["headers"]).json_body["items"]
+    assert len(listed) == 4
