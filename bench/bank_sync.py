@@ -55,8 +55,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--page", type=int, default=500)
     parser.add_argument("--webhooks", type=int, default=5)
+    parser.add_argument("--prefetch", action="store_true", help="BANK_SYNC_PREFETCH=true (next page asked for ahead)")
+    parser.add_argument("--profile", action="store_true", help="time each SQL statement of the sync (client side)")
+    parser.add_argument("--cprofile", metavar="FILE", help="write a cProfile of the first sync to FILE")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database afterwards (drop it yourself)")
+    parser.add_argument("--explain-page", type=int, default=0, help="auto_explain (ANALYZE, BUFFERS) of page N")
     args = parser.parse_args()
     os.environ["BANK_SYNC_PAGE_SIZE"] = str(args.page)
+    os.environ["BANK_SYNC_PREFETCH"] = "true" if args.prefetch else "false"
 
     from chalicelib.infra import db, storage
     from chalicelib.infra.migrations import migrate
@@ -69,6 +75,8 @@ def main() -> None:
         storage.ensure_bucket()
         _run(args)
     finally:
+        if args.keep_db:
+            print(f"database kept: {BENCH_DB}")
         FAKE.stop()
         db.close_pool()
         try:
@@ -77,9 +85,10 @@ def main() -> None:
         except Exception as exc:
             print(f"bucket cleanup failed: {exc}")
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
-            )
+            if not args.keep_db:
+                admin.execute(
+                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
+                )
 
 
 def _user(conn) -> tuple:
@@ -128,11 +137,25 @@ def _run(args) -> None:
         from uuid import UUID
 
         phases = _time_phases()
+        statements = _time_statements() if args.profile else None
+        if args.explain_page:
+            _explain_page(args.explain_page)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_before = _cpu_seconds()
+        profiler = None
+        if args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         t0 = time.perf_counter()
         report = sync_connection(connection_id=UUID(connection_id), reason="bench")
         seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.cprofile)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_after = _cpu_seconds()
         with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
             stored = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
             balance = conn.execute("SELECT balance FROM accounts WHERE id = %s", (account_id,)).fetchone()[0]
@@ -143,6 +166,13 @@ def _run(args) -> None:
               f"{FAKE.serve_seconds:.2f} s, writing pages {phases['write']:.2f} s); max RSS of the process "
               f"(fake server and its {args.rows:,} transactions included) {rss_before / 1024:.0f} -> "
               f"{rss_after / 1024:.0f} MiB; balance {balance} = Plaid's")  # fmt: skip
+        client_cpu = cpu_after[0] - cpu_before[0]
+        server_cpu = sum(v - cpu_before[1].get(pid, 0.0) for pid, v in cpu_after[1].items())
+        print(f"cpu: this process {client_cpu:.2f} s (the fake server's threads included), the database's "
+              f"backends {server_cpu:.2f} s; {args.rows / (client_cpu + server_cpu):,.0f} rows per CPU second "
+              f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+        if statements is not None:
+            _print_statements(statements, pages=report.pages, seconds=seconds)
         tracemalloc.start()
         FAKE.add(item, amount="1.00", name="memory probe")
         conn_probe = UUID(connection_id)
@@ -172,6 +202,25 @@ def _run(args) -> None:
               f"over {len(latencies)} webhooks")  # fmt: skip
 
 
+def _cpu_seconds() -> tuple[float, dict[int, float]]:
+    """CPU time of this process and of each client backend of the bench database (from
+    /proc: the server runs on this machine). Far steadier than wall time on a loaded machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    tick = os.sysconf("SC_CLK_TCK")
+    backends = {}
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", (BENCH_DB,)
+        ).fetchall()
+    for (pid,) in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        backends[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return usage.ru_utime + usage.ru_stime, backends
+
+
 def _time_phases() -> dict[str, float]:
     """Wall time spent fetching pages (client + fake server) and writing them (our database work)."""
     from chalicelib.bank_sync import sync
@@ -192,6 +241,68 @@ def _time_phases() -> dict[str, float]:
     PlaidProvider.sync_page = timed("fetch", PlaidProvider.sync_page)
     sync._apply_page = timed("write", sync._apply_page)
     return phases
+
+
+def _time_statements() -> dict[str, list]:
+    """Wall time per SQL statement (round trip included), by its first words; installed
+    for the first sync only (the statements of one page are what it is made of)."""
+    statements: dict[str, list] = {}
+    original = psycopg.Connection.execute
+
+    def execute(self, query, params=None, **kwargs):
+        text = query.as_string(self) if isinstance(query, psycopg.sql.Composable) else str(query)
+        label = " ".join(text.split())[:70]
+        t0 = time.perf_counter()
+        try:
+            return original(self, query, params, **kwargs)
+        finally:
+            entry = statements.setdefault(label, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - t0
+
+    psycopg.Connection.execute = execute
+    statements["__restore__"] = [original]
+    return statements
+
+
+def _print_statements(statements: dict[str, list], *, pages: int, seconds: float) -> None:
+    psycopg.Connection.execute = statements.pop("__restore__")[0]
+    total = sum(s for _, s in statements.values())
+    print(f"SQL statements ({sum(n for n, _ in statements.values()):,} executed, {total:.2f} s of {seconds:.2f} s):")
+    for label, (count, spent) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:25]:
+        print(f"  {spent:7.2f} s {count:6d}x {spent / max(pages, 1) * 1000:7.1f} ms/page  {label}")
+
+
+def _explain_page(number: int) -> None:
+    """auto_explain, sent to this client as notices, for the statements of one page's transaction."""
+    from chalicelib.bank_sync import page_repo
+
+    original, seen = page_repo.lock_accounts, [0]
+
+    def show(diag):
+        if "duration" in (diag.message_primary or ""):
+            print(diag.message_primary)
+
+    def lock_accounts(conn, account_ids):
+        seen[0] += 1
+        if seen[0] == number:
+            conn.add_notice_handler(show)
+            conn.execute("LOAD 'auto_explain'")
+            for name, value in (
+                ("log_min_duration", "0"),
+                ("log_analyze", "on"),
+                ("log_buffers", "on"),
+                ("log_triggers", "on"),
+                ("log_nested_statements", "off"),
+                ("log_timing", "on"),
+            ):
+                conn.execute(f"SET LOCAL auto_explain.{name} = {value}")
+            conn.execute("SET LOCAL client_min_messages = log")
+        elif seen[0] == number + 1:
+            conn.remove_notice_handler(show)
+        return original(conn, account_ids)
+
+    page_repo.lock_accounts = lock_accounts
 
 
 def _job_keys():

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from chalicelib.audit.service import record_audit
 from chalicelib.bank_sync import mapping, providers, repo
+from chalicelib.bank_sync.linking import link_account
 from chalicelib.bank_sync.models import (
     ConnectionList,
     ConnectionOut,
@@ -145,7 +146,9 @@ def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: st
             },
         )
         for account in item.accounts:
-            _link_account(conn, row, account, actor=actor, institution=item.institution_name)
+            link_account(
+                conn, user_id=actor.user_id, connection=row, account=account, institution=item.institution_name
+            )
         accounts = repo.linked_accounts(conn, [row["id"]])
         out = _out(row, accounts)
         record_audit(
@@ -158,33 +161,6 @@ def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: st
         )
         caching.invalidate_visible_to(conn, owner_id=actor.user_id, family_id=family_id)
         return out
-
-
-def _link_account(conn, connection: dict, account, *, actor: Actor, institution: str | None) -> None:
-    existing = repo.find_relinkable_account(
-        conn, plaid_account_id=account.account_id, user_id=actor.user_id, family_id=connection["family_id"]
-    )
-    if existing is not None:
-        repo.attach_account(conn, account_id=existing["id"], connection_id=connection["id"])
-        return
-    opening = mapping.our_balance(account.type, account.current) if account.current is not None else 0
-    repo.insert_linked_account(
-        conn,
-        {
-            "user_id": actor.user_id,
-            "family_id": connection["family_id"],
-            "name": (account.official_name or account.name or "Bank account")[:100],
-            "type": mapping.account_type(account.type, account.subtype),
-            "institution": (institution or "")[:100] or None,
-            "account_number_last4": (account.mask or "")[-4:] or None,
-            "currency": (account.currency or "USD").upper()[:3],
-            "opening_balance": opening,
-            # The bank, not our rule, decides whether this balance may go below zero.
-            "allow_negative": True,
-            "plaid_account_id": account.account_id,
-            "bank_connection_id": connection["id"],
-        },
-    )
 
 
 def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> ConnectionList:

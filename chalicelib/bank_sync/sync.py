@@ -21,14 +21,15 @@ from uuid import UUID
 import psycopg
 
 from chalicelib.bank_sync import connection_status, mapping, page_repo, providers, repo
-from chalicelib.bank_sync.provider import BankProvider, ProviderError, SyncPage
+from chalicelib.bank_sync.linking import link_account
+from chalicelib.bank_sync.page_source import ItemAccounts, Pages
+from chalicelib.bank_sync.provider import BankProvider, ProviderAccount, ProviderError, SyncPage
 from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.core import caching
 from chalicelib.core.actor import Actor
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
-from chalicelib.infra.outbox import record_changes
 from chalicelib.infra.settings import get_settings
 
 ACTOR = Actor.system("schedule:bank-sync")
@@ -49,7 +50,8 @@ class SyncReport:
     ignored: int = 0
     restarts: int = 0
     error_code: str | None = None
-    log_id: UUID | None = None
+    log_id: UUID | None = None  # the run's row: its first account's, carrying the run's metadata
+    account_logs: dict[UUID, UUID] = field(default_factory=dict)  # account id -> its row of this run
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -98,6 +100,9 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
         accounts = repo.accounts_of(conn, connection_id)
         if not accounts:
             return report
+        # data_sync_logs has one row per account (the seed's account_id is NOT NULL): each
+        # account's row counts its own transactions; the first one's also carries the run's
+        # metadata and warnings, and the others name it as their run.
         report.log_id = repo.insert_sync_log(
             conn,
             user_id=connection["user_id"],
@@ -105,28 +110,36 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             metadata={"bank_connection_id": str(connection_id), "reason": reason, "provider": connection["provider"],
                       "ignored_unknown_account": 0, "rounded_amounts": 0, "currency_mismatches": 0},
         )  # fmt: skip
+        report.account_logs[accounts[0]["id"]] = report.log_id
+        report.account_logs |= _account_logs(conn, connection, report, [a["id"] for a in accounts[1:]], reason)
         categories = _default_categories(conn)
     token = providers.open_token(connection["access_token_enc"])
     cursor = connection["sync_cursor"]
-    page_size = get_settings().bank_sync_page_size
+    settings = get_settings()
+    item_accounts = ItemAccounts(provider, token, held={a["plaid_account_id"] for a in accounts})
+    pages = Pages(provider, token, count=settings.bank_sync_page_size, prefetch=settings.bank_sync_prefetch)
     try:
         while True:
             try:
-                page = provider.sync_page(token, cursor=cursor, count=page_size)
+                page = pages.get(cursor)
+                newcomers = item_accounts.new_in(page)
             except ProviderError as exc:
                 if exc.kind == "mutation" and report.restarts < MAX_RESTARTS:
                     report.restarts += 1
                     cursor = _committed_cursor(connection_id)
                     continue
                 raise
+            if page.has_more:
+                pages.ahead(page.next_cursor)
             try:
-                done = _apply_page(connection_id, cursor, page, report, categories)
+                done = _apply_page(connection_id, cursor, page, report, categories, newcomers)
             except _StaleCursor:
                 report.restarts += 1
                 if report.restarts > MAX_RESTARTS:
                     raise
                 cursor = _committed_cursor(connection_id)
                 continue
+            item_accounts.linked(newcomers)
             report.pages += 1
             cursor = page.next_cursor
             if report.pages % 20 == 0:
@@ -140,22 +153,42 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
             if done:
                 break
     except ProviderError as exc:
+        pages.close()
         return _failed(connection_id, report, exc)
     except Exception:
+        pages.close()
         # Committed pages stay (their cursor with them); the run is recorded as failed, not left running.
         with db.transaction() as conn:
-            repo.finish_sync_log(
-                conn, log_id=report.log_id, status="failed", error_message="The bank sync stopped on an internal error",
+            _finish_logs(
+                conn, report, status="failed", error_message="The bank sync stopped on an internal error",
                 metadata={"pages": report.pages, "restarts": report.restarts},
             )  # fmt: skip
         raise
+    pages.close()
     report.status = "completed"
     with db.transaction() as conn:
-        repo.finish_sync_log(
-            conn, log_id=report.log_id, status="completed", error_message=None,
+        _finish_logs(
+            conn, report, status="completed", error_message=None,
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
+
+
+def _account_logs(conn, connection: dict, report: SyncReport, account_ids: list[UUID], reason: str) -> dict:
+    metadata = {"bank_connection_id": str(connection["id"]), "reason": reason, "provider": connection["provider"],
+                "sync_run": str(report.log_id)}  # fmt: skip
+    return {
+        account_id: repo.insert_sync_log(conn, user_id=connection["user_id"], account_id=account_id, metadata=metadata)
+        for account_id in account_ids
+    }
+
+
+def _finish_logs(conn, report: SyncReport, *, status: str, error_message: str | None, metadata: dict) -> None:
+    for log_id in report.account_logs.values():
+        repo.finish_sync_log(
+            conn, log_id=log_id, status=status, error_message=error_message,
+            metadata=metadata if log_id == report.log_id else {},
+        )  # fmt: skip
 
 
 def _committed_cursor(connection_id: UUID) -> str | None:
@@ -218,26 +251,37 @@ def _page_rows(page: SyncPage, accounts: dict[str, dict], categories: dict, repo
     return rows, counts
 
 
-def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report: SyncReport, categories) -> bool:
+def _apply_page(
+    connection_id: UUID, cursor: str | None, page: SyncPage, report: SyncReport, categories,
+    newcomers: list[ProviderAccount] = (),
+) -> bool:  # fmt: skip
     """Write one page and its cursor in one transaction; True when it was the last page."""
     with db.transaction() as conn:
         connection = repo.get_connection(conn, connection_id, lock=True)
         if connection["sync_cursor"] != cursor:
             raise _StaleCursor()
+        for account in newcomers:
+            link_account(conn, user_id=connection["user_id"], connection=connection, account=account,
+                         institution=connection["institution_name"])  # fmt: skip
         accounts = {a["plaid_account_id"]: a for a in repo.accounts_of(conn, connection_id)}
         account_ids = [a["id"] for a in accounts.values()]
+        # Accounts linked by this page get their rows of the run (kept only if the page commits).
+        new_logs = _account_logs(
+            conn, connection, report, [i for i in account_ids if i not in report.account_logs], "linked during a sync"
+        )
+        logs = report.account_logs | new_logs
         warnings: list[dict[str, Any]] = []
         rows, counts = _page_rows(page, accounts, categories, report, warnings)
         removed = [r.transaction_id for r in page.removed]
         page_repo.lock_accounts(conn, account_ids)
-        written = page_repo.PageWrite([], [], [], 0)
+        written = page_repo.PageWrite(0, 0, 0, 0)
         if rows or removed:
-            page_repo.stage(conn, rows, account_ids=account_ids)
+            held = page_repo.stage(conn, rows, account_ids=account_ids)
             if rows:
                 page_repo.categorize(conn, user_id=connection["user_id"], family_id=connection["family_id"])
-            written = page_repo.write(conn, user_id=connection["user_id"], account_ids=account_ids, removed=removed)
-        record_changes(conn, aggregate_type="transaction", ids=written.inserted + written.updated)
-        record_changes(conn, aggregate_type="transaction", ids=written.deleted, operation="delete")
+            written = page_repo.write(
+                conn, user_id=connection["user_id"], account_ids=account_ids, removed=removed, held=held
+            )
         changes: dict[str, Any] = {"sync_cursor": page.next_cursor}
         metadata = {**counts, "replaced_pending": written.replaced_pending}
         if not page.has_more:
@@ -247,10 +291,11 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
         repo.update_connection(conn, connection_id, changes)
         if connection["status"] in ("login_required", "error") and not page.has_more:
             connection_status.set_status(conn, connection, actor=ACTOR, status="active", error_code=None)
-        repo.add_sync_counts(
-            conn, log_id=report.log_id, added=len(written.inserted), updated=len(written.updated),
-            deleted=len(written.deleted), metadata=metadata,
-        )  # fmt: skip
+        repo.add_sync_counts(conn, log_id=report.log_id, added=0, updated=0, deleted=0, metadata=metadata)
+        for account_id, (added, updated, deleted) in written.by_account.items():
+            repo.add_sync_counts(
+                conn, log_id=logs[account_id], added=added, updated=updated, deleted=deleted, metadata={}
+            )
         repo.add_sync_errors(conn, log_id=report.log_id, errors=warnings)
         changed = bool(written.inserted or written.updated or written.deleted)
         if changed:
@@ -259,9 +304,10 @@ def _apply_page(connection_id: UUID, cursor: str | None, page: SyncPage, report:
             # Budgets move with the bank as with an import, decided once the run's last page is in
             # (in its transaction; alerts are once-only, so a run resumed after a crash decides them then).
             evaluate_budget_alerts_for_user(conn, user_id=connection["user_id"])
-    report.added += len(written.inserted)
-    report.updated += len(written.updated)
-    report.deleted += len(written.deleted)
+    report.account_logs |= new_logs
+    report.added += written.inserted
+    report.updated += written.updated
+    report.deleted += written.deleted
     return not page.has_more
 
 
@@ -302,11 +348,8 @@ def _failed(connection_id: UUID, report: SyncReport, exc: ProviderError) -> Sync
             repo.update_connection(conn, connection_id, {"sync_failures": failures})
             if failures >= 3:  # one blip is not worth a notification; a streak is
                 connection_status.set_status(conn, connection, actor=ACTOR, status="error", error_code=exc.code)
-        repo.finish_sync_log(
-            conn,
-            log_id=report.log_id,
-            status="failed",
-            error_message=f"The bank sync stopped: {exc.code}",
+        _finish_logs(
+            conn, report, status="failed", error_message=f"The bank sync stopped: {exc.code}",
             metadata={"pages": report.pages, "restarts": report.restarts, "error_code": exc.code},
-        )
+        )  # fmt: skip
     return report

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     # Read sync pages through plaid-python's generated models (slow: ~15 ms a transaction)
     # instead of our own strict models of the fields used (bank_sync/plaid_pages.py).
     plaid_typed_sync_pages: bool = False
+    # Ask for the next sync page while the current one is written (one request ahead, on a
+    # thread; a page is still committed only after the one before it). Off by default until
+    # measured on a quiet machine (BENCHMARKS.md "Bank sync").
+    bank_sync_prefetch: bool = False
     # The schedule syncs items whose webhooks have been silent this long.
     bank_sync_silent_hours: int = Field(default=6, ge=1)
     # A Plaid-Verification token older than this is refused (Plaid: 5 minutes).

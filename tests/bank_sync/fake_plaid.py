@@ -73,6 +73,7 @@ class FakePlaid:
         self.failures: list[tuple[str, int, PlaidFailure]] = []  # (endpoint, calls to let through, failure)
         self.after_sync_page: list = []  # callables run once after a sync page is served
         self.link_tokens: list[dict] = []
+        self.sync_lists_accounts = True  # False: sync pages carry no accounts (Plaid lists only some)
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.kid = f"kid-{uuid.uuid4().hex[:8]}"
         self.key_created = int(time.time())
@@ -122,6 +123,15 @@ class FakePlaid:
             self.public_tokens[token] = item_id
             self.token_items[token] = item_id
             return token
+
+    def open_account(self, item: Item, *, name: str, type: str = "credit", subtype: str | None = "credit card",
+                     base: str = "0.00") -> Account:  # fmt: skip
+        """The person opens another account at the bank after linking: Plaid reports it on the same item."""
+        with self._lock:
+            account = Account(account_id=f"acc-{uuid.uuid4().hex[:12]}", name=name, type=type, subtype=subtype,
+                              mask=f"{1000 + next(self._ids) % 9000}", base=Decimal(base))  # fmt: skip
+            item.accounts.append(account)
+            return account
 
     def item_of(self, public_token: str) -> Item:
         return self.items[self.token_items[public_token]]
@@ -391,7 +401,9 @@ class FakePlaid:
             "removed": [{"transaction_id": i, "account_id": s["account_id"]} for k, i, s in events if k == "removed"],
             "next_cursor": base64.urlsafe_b64encode(str(end).encode()).decode(),
             "has_more": has_more,
-            "accounts": [self._account_json(item, n) for n in range(len(item.accounts))],
+            "accounts": [self._account_json(item, n) for n in range(len(item.accounts))]
+            if self.sync_lists_accounts
+            else [],
             "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
         }
         hooks, self.after_sync_page[:] = list(self.after_sync_page), []

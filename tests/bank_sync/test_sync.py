@@ -308,3 +308,162 @@ def test_a_sync_moves_budgets_the_search_outbox_and_caches_as_an_import_does(cli
     assert Decimal(after["spent_month_to_date"]) == Decimal(before["spent_month_to_date"]) + Decimal("12.00")
     found = client.http.get("/search/transactions?q=blue%20bottle", headers=user["headers"]).json_body
     assert found["total"] == 1
+
+
+def test_an_account_opened_after_linking_is_linked_and_synced(client, conn, make_user, fake_plaid):
+    user, connection, account_id, item, _ids = _linked_with_history(client, conn, make_user, fake_plaid, n=3)
+    assert sync(connection["id"]).added == 3
+    card = fake_plaid.open_account(item, name="Platypus Card", base="100.00")
+    fake_plaid.add(item, card, amount="25.00", name="BOOKSHOP")
+    fake_plaid.add(item, card, amount="-10.00", name="CARD PAYMENT")
+    fake_plaid.add(item, amount="5.00", name="NOT OURS", account_id="acc-of-another-item")
+
+    report = sync(connection["id"])
+
+    assert (report.status, report.added, report.ignored) == ("completed", 2, 1)
+    linked = conn.execute(
+        """SELECT a.id, a.type, a.user_id, a.family_id FROM accounts a
+            WHERE a.bank_connection_id = %s AND a.plaid_account_id = %s""",
+        (connection["id"], card.account_id),
+    ).fetchone()
+    assert linked["type"] == "credit_card" and linked["family_id"] is None
+    assert {r["description"] for r in _rows(conn, linked["id"])} == {"BOOKSHOP", "CARD PAYMENT"}
+    assert_balance_is_plaids(conn, fake_plaid, item, linked["id"], index=1)
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+    got = client.http.get(f"/bank-connections/{connection['id']}", headers=user["headers"]).json_body
+    assert {a["plaid_account_id"] for a in got["accounts"]} == {a.account_id for a in item.accounts}
+    # One data_sync_logs row per account and run, each counting its own account's rows.
+    logs = conn.execute(
+        """SELECT account_id, status, transactions_added, metadata FROM data_sync_logs
+            WHERE sync_type = 'plaid' ORDER BY created_at, account_id"""
+    ).fetchall()
+    run = [log for log in logs if log["account_id"] == linked["id"] or log["metadata"].get("sync_run")]
+    assert [(log["account_id"], log["status"], log["transactions_added"]) for log in run] == [
+        (linked["id"], "completed", 2)
+    ]
+    second_run_row = [log for log in logs if str(log["account_id"]) == account_id][-1]
+    assert (second_run_row["transactions_added"], second_run_row["metadata"]["ignored_unknown_account"]) == (0, 1)
+    assert run[0]["metadata"]["sync_run"] == str(report.log_id)
+    assert sync(connection["id"]).added == 0  # linked once
+
+
+def test_an_unlisted_new_account_is_looked_up_once_and_unknown_ones_stay_ignored(client, conn, make_user, fake_plaid):
+    _user, connection, _account_id, item, _ids = _linked_with_history(client, conn, make_user, fake_plaid, n=2)
+    assert sync(connection["id"]).added == 2
+    fake_plaid.sync_lists_accounts = False
+    savings = fake_plaid.open_account(item, name="Rainy Day", type="depository", subtype="savings", base="50.00")
+    for n in range(7):  # over two pages of five
+        fake_plaid.add(item, savings, amount=f"-{n + 1}.00", name=f"DEPOSIT {n}")
+    fake_plaid.add(item, amount="5.00", name="NOT OURS", account_id="acc-of-another-item")
+    calls = len(fake_plaid.calls)
+
+    report = sync(connection["id"])
+
+    assert (report.status, report.added, report.ignored, report.pages) == ("completed", 7, 1, 2)
+    assert fake_plaid.calls[calls:].count("/accounts/get") == 1
+    linked = conn.execute(
+        "SELECT id, type FROM accounts WHERE bank_connection_id = %s AND plaid_account_id = %s",
+        (connection["id"], savings.account_id),
+    ).fetchone()
+    assert linked["type"] == "savings" and len(_rows(conn, linked["id"])) == 7
+
+
+@pytest.fixture
+def prefetch(monkeypatch):
+    from chalicelib.infra.settings import get_settings
+
+    monkeypatch.setenv("BANK_SYNC_PREFETCH", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_with_prefetch_a_crash_between_pages_loses_nothing_and_doubles_nothing(
+    client, conn, make_user, fake_plaid, prefetch
+):
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=23)
+    fake_plaid.fail("/transactions/sync", after=2, status=500, error_code="INTERNAL_SERVER_ERROR")
+
+    first = sync(connection["id"])
+
+    # The third page was asked for while the second was written; its failure counts once that one is in.
+    assert (first.status, first.pages, first.added) == ("failed", 2, 10)
+    second = sync(connection["id"])
+    assert (second.status, second.pages, second.added) == ("completed", 3, 13)
+    assert sorted(r["plaid_transaction_id"] for r in _rows(conn, account_id)) == sorted(ids)
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_with_prefetch_a_mutation_restarts_from_the_last_committed_cursor(
+    client, conn, make_user, fake_plaid, prefetch, monkeypatch
+):
+    from chalicelib.bank_sync import page_repo
+
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=12)
+    late = []
+    fake_plaid.after_sync_page.append(lambda: late.append(fake_plaid.add(item, amount="7.77", name="Late arrival")))
+    real_write, calls = page_repo.write, []
+
+    def crash_on_second_page(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the function died while writing the second page")
+        return real_write(*args, **kwargs)
+
+    report = sync(connection["id"])
+    assert (report.status, report.restarts, report.added) == ("completed", 1, 13)
+    monkeypatch.setattr(page_repo, "write", crash_on_second_page)
+    for n in range(7):  # two pages of five
+        fake_plaid.add(item, amount=f"{n + 1}.00", name="After")
+    with pytest.raises(RuntimeError):
+        sync(connection["id"])  # the page fetched ahead is dropped with the run
+    monkeypatch.setattr(page_repo, "write", real_write)
+    assert sync(connection["id"]).status == "completed"
+    assert len(_rows(conn, account_id)) == len(ids) + len(late) + 7
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_a_modified_transaction_whose_date_moved_far_is_still_found(client, conn, make_user, fake_plaid):
+    """Held rows are looked for near their date first; a modified one that moved further is looked for everywhere."""
+    _user, connection, account_id, item, ids = _linked_with_history(client, conn, make_user, fake_plaid, n=4)
+    assert sync(connection["id"]).added == 4
+    moved = (date.today() - timedelta(days=400)).isoformat()
+    fake_plaid.modify(item, ids[2], date=moved, amount="12.34")
+
+    report = sync(connection["id"])
+
+    assert (report.added, report.updated) == (0, 1)
+    rows = [r for r in _rows(conn, account_id) if r["plaid_transaction_id"] == ids[2]]
+    assert [(r["transaction_date"].isoformat(), r["amount"]) for r in rows] == [(moved, Decimal("-12.34"))]
+    assert len(_rows(conn, account_id)) == 4
+    assert_balance_is_plaids(conn, fake_plaid, item, account_id)
+
+
+def test_each_account_of_a_run_has_its_own_sync_log_row(client, conn, make_user, fake_plaid):
+    user = make_user()
+    specs = [{"name": "Checking", "type": "depository", "subtype": "checking"},
+             {"name": "Savings", "type": "depository", "subtype": "savings"}]  # fmt: skip
+    token = fake_plaid.create_item(accounts=specs)
+    item = fake_plaid.item_of(token)
+    ids = [fake_plaid.add(item, 0, amount=f"{n + 1}.00", name=f"SHOP {n}") for n in range(3)]
+    fake_plaid.add(item, 1, amount="-50.00", name="TRANSFER IN")
+    fake_plaid.add(item, 1, amount="-20.00", name="INTEREST")
+    connection = client.http.post("/bank-connections", body=f'{{"public_token": "{token}"}}', headers=user["headers"])
+    accounts = {a["plaid_account_id"]: a["id"] for a in connection.json_body["accounts"]}
+    assert sync(connection.json_body["id"]).added == 5
+    fake_plaid.remove(item, ids[0])
+
+    assert sync(connection.json_body["id"]).deleted == 1
+
+    logs = conn.execute(
+        """SELECT account_id, status, transactions_added, transactions_deleted, metadata FROM data_sync_logs
+            WHERE sync_type = 'plaid' ORDER BY created_at, account_id"""
+    ).fetchall()
+    counts = {(str(log["account_id"]), log["transactions_added"], log["transactions_deleted"]) for log in logs}
+    checking, savings = accounts[item.accounts[0].account_id], accounts[item.accounts[1].account_id]
+    assert counts == {(checking, 3, 0), (savings, 2, 0), (checking, 0, 1), (savings, 0, 0)}
+    assert [log["status"] for log in logs] == ["completed"] * 4
+    assert sum("pages" in log["metadata"] for log in logs) == 2  # the run's metadata once per run
+    listed = client.http.get("/imports?sync_type=plaid", headers=user["headers"]).json_body["items"]
+    assert len(listed) == 4

@@ -200,9 +200,9 @@ def _bank_sync_page(conn, world):
 
     account = world["my_account"]
     row = {
-        "line": 1, "kind": "added", "plaid_id": "audit-plaid-1", "pending_plaid_id": None, "account_id": str(account),
-        "amount": "-4.50", "currency": "USD", "description": "COFFEE", "merchant": None, "location": None,
-        "transaction_date": date.today().isoformat(), "posted_date": None, "status": "posted",
+        "line": 1, "kind": "modified", "plaid_id": "audit-plaid-1", "pending_plaid_id": None, "account_id": account,
+        "amount": Decimal("-4.50"), "currency": "USD", "description": "COFFEE", "merchant": None, "location": None,
+        "transaction_date": date.today(), "posted_date": None, "status": "posted",
         "plaid_category_id": None, "plaid_confidence": None, "keyword_slot": None, "merchant_key": None,
         "category_hint": None,
     }  # fmt: skip
