@@ -63,6 +63,10 @@ def lock_accounts(conn: psycopg.Connection, account_ids: list[UUID]) -> None:
 
 def stage(conn: psycopg.Connection, rows: list[dict[str, Any]], *, account_ids: list[UUID]) -> int:
     """Stage the page and find what we already hold of it; returns how many rows we hold."""
+    # No JIT in the page's transaction, as for imports (imports/repo.stage_rows): the
+    # categorizing join's row estimate is far above jit_above_cost, and compiling costs
+    # more than these set statements over 500 rows ever take.
+    conn.execute("SET LOCAL jit = off")
     # (IF NOT EXISTS would send a notice on every page but the first.)
     conn.execute(
         f"""DO $$ BEGIN
