@@ -227,12 +227,14 @@ AUDIT: dict[tuple[str, str], list[Use]] = {
         Use("ledger: DELETE /transactions/{id} (transactions.repo.delete, by id and date)", run=_delete_transaction),
     ],
     (LIVE, "idx_transactions_user_id"): [
-        Use(
-            "categorization: learned merchants, a person's rows of every kind (engine.categorization_query)",
-            explain=_categorization,
-        ),
         Use("analytics: GET /analytics/spending, own personal rows (analytics.repo.spending)", run=_analytics_spending),
         Use("exports: the rows of an export, own personal rows (report_repo.source)", run=_export_count),
+    ],
+    (LIVE, "idx_transactions_taught"): [
+        Use(
+            "categorization: learned merchants, a person's hand-categorized rows (engine.categorization_query)",
+            explain=_categorization,
+        ),
     ],
     (LIVE, "idx_transactions_category_id"): [
         Use(
