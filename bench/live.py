@@ -64,6 +64,11 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def _load() -> str:
+    """The load average, printed beside every figure: this machine is shared."""
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def _summary(values: list[float]) -> str:
     return (
         f"p50 {statistics.median(values):.1f} ms, p95 {_percentile(values, 95):.1f} ms, "
@@ -170,6 +175,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     _raise_open_files()
+    print(
+        f"bench/live.py: {args.clients} clients, audience {args.audience}, {args.writes} writes; {_load()}", flush=True
+    )
 
     ws_port, management_port = _free_port(), _free_port()
     env = {
@@ -223,8 +231,8 @@ def main() -> None:
             flush(items)
 
         publisher._flush = timed_flush
-        # Where the push time goes: each recipient's dashboard figures vs sending one frame.
-        spent: dict[str, list[float]] = {"dashboard figures": [], "send": []}
+        # Where the push time goes: the figures of all recipients of a write vs sending one frame.
+        spent: dict[str, list[float]] = {"dashboard frames (all recipients of a write)": [], "send": []}
 
         def timed(name, fn):
             def run(*a, **kw):
@@ -235,7 +243,7 @@ def main() -> None:
 
             return run
 
-        publisher.dashboard_figures = timed("dashboard figures", publisher.dashboard_figures)
+        publisher.dashboard_frames = timed("dashboard frames (all recipients of a write)", publisher.dashboard_frames)
         publisher.send = timed("send", publisher.send)
 
         def write(http, which) -> float:
@@ -269,6 +277,7 @@ def main() -> None:
             results, incomplete, strays = {}, 0, 0
             for wait in (0, 250):
                 wait_ms(wait)
+                print(f"LIVE_PUSH_WAIT_MS={wait} series starts, {_load()}", flush=True)
                 push_ms, with_listeners, without = [], [], []
                 for _ in range(args.writes + 5):
                     without.append(write(client.http, unheard))
@@ -286,6 +295,7 @@ def main() -> None:
             assert parent.recv() == "closed"
             clients.join(30)
 
+        print(f"series done, {_load()}")
         for wait, (push_ms, with_listeners, without) in results.items():
             print(f"LIVE_PUSH_WAIT_MS={wait}:")
             print(f"  commit -> last of {args.audience} pushes: {_summary(push_ms)} (goal p99 <= 250 ms)")
