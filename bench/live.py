@@ -143,8 +143,24 @@ async def _clients(url: str, tokens: list[str], audience: int, pipe) -> None:
 # --- this process -------------------------------------------------------------------------
 
 
+BUDGETS = """
+WITH budget AS (
+    INSERT INTO budgets (user_id, family_id, name, period_type, start_date, total_amount)
+    SELECT o, %(family)s, n, 'monthly', DATE '2024-01-31', 1000000
+      FROM unnest(%(owners)s::uuid[], %(names)s::text[]) AS b(o, n)
+    RETURNING id
+)
+INSERT INTO budget_categories (budget_id, category_id, allocated_amount)
+SELECT budget.id, c.id, 1000000 FROM budget, categories c
+ WHERE c.is_default AND c.name IN ('Groceries', 'Restaurants')
+"""
+
+
 def _family(conn, members: list) -> str:
-    """A family of these users (the first owns it) with a shared account; the account's id."""
+    """A family of these users (the first owns it) with a shared account, a family budget
+    over groceries and restaurants, and one member in five with a personal budget too (so
+    members' dashboards differ); the shared account's id. Allocations are so large that no
+    write crosses an alert threshold."""
     owner = members[0]
     family = conn.execute(
         "INSERT INTO family_groups (name, owner_id) VALUES ('Bench', %s) RETURNING id", (owner,)
@@ -154,6 +170,9 @@ def _family(conn, members: list) -> str:
            SELECT %s, u, CASE WHEN u = %s THEN 'owner' ELSE 'member' END FROM unnest(%s::uuid[]) u""",
         (family, owner, members),
     )
+    conn.execute(BUDGETS, {"family": family, "owners": [owner], "names": ["Family food"]})
+    personal = members[1::5]
+    conn.execute(BUDGETS, {"family": None, "owners": personal, "names": ["Eating out"] * len(personal)})
     return conn.execute(
         """INSERT INTO accounts (user_id, family_id, name, type, opening_balance)
            VALUES (%s, %s, 'Shared', 'checking', 10000) RETURNING id""",
@@ -161,9 +180,15 @@ def _family(conn, members: list) -> str:
     ).fetchone()[0]
 
 
-def _request(account, token: str) -> dict:
+def _groceries(conn) -> str:
+    return conn.execute(
+        "SELECT id FROM categories WHERE is_default AND name = 'Groceries' AND parent_id IS NOT NULL"
+    ).fetchone()[0]
+
+
+def _request(account, token: str, category) -> dict:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    body = {"account_id": str(account), "amount": "-1.00", "description": "Bench"}
+    body = {"account_id": str(account), "amount": "-1.00", "description": "Bench", "category_id": str(category)}
     return {"headers": headers, "body": json.dumps({**body, "transaction_date": date.today().isoformat()})}
 
 
@@ -205,8 +230,9 @@ def main() -> None:
             # CLIENTS users who connect, then AUDIENCE more who never do (the unheard family).
             rows = conn.execute(SEED, {"n": args.clients + args.audience}).fetchall()
             users = [(r[0], issue_access_token(user_id=r[0], session_id=r[1])) for r in rows]
-            heard = _request(_family(conn, [u for u, _ in users[: args.audience]]), users[0][1])
-            unheard = _request(_family(conn, [u for u, _ in users[args.clients :]]), users[args.clients][1])
+            groceries = _groceries(conn)
+            heard = _request(_family(conn, [u for u, _ in users[: args.audience]]), users[0][1], groceries)
+            unheard = _request(_family(conn, [u for u, _ in users[args.clients :]]), users[args.clients][1], groceries)
         gateway = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/fiscaflow"),
@@ -243,7 +269,13 @@ def main() -> None:
 
             return run
 
-        publisher.dashboard_frames = timed("dashboard frames (all recipients of a write)", publisher.dashboard_frames)
+        if hasattr(publisher, "dashboard_frames"):
+            publisher.dashboard_frames = timed(
+                "dashboard frames (all recipients of a write)", publisher.dashboard_frames
+            )
+        else:  # a tree from before the set-based figures: one call per recipient
+            spent["dashboard figures (one recipient)"] = []
+            publisher.dashboard_figures = timed("dashboard figures (one recipient)", publisher.dashboard_figures)
         publisher.send = timed("send", publisher.send)
 
         def write(http, which) -> float:

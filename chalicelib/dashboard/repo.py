@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from chalicelib.analytics.repo import HIDDEN_CATEGORY_LABEL
-from chalicelib.budgets.spending import readers_lines_cte
+from chalicelib.budgets.spending import PERIOD_BOUNDS, readers_lines_cte
 from chalicelib.families.access import Access, visible_to_each
 
 # The Income category and everything under it.
@@ -90,11 +90,16 @@ def month_figures_of(conn: psycopg.Connection, days: dict[UUID, date]) -> dict[U
 
 def budget_lines_of(conn: psycopg.Connection, days: dict[UUID, date]) -> dict[UUID, list[dict[str, Any]]]:
     """Per reader: the lines (budgets.spending) of the active budgets each may read, in the
-    period containing their today, in one statement; a budget read by many is summed once."""
+    period containing their today; a budget read by many is summed once. Two statements
+    for any number of readers: the periods' bounds, then the lines."""
     lines: dict[UUID, list[dict[str, Any]]] = {viewer: [] for viewer in days}
     if not days:
         return lines
-    query = readers_lines_cte(readers=_readers(days)) + sql.SQL(
+    readers = _readers(days)
+    bounds = conn.execute(readers_lines_cte(readers=readers) + PERIOD_BOUNDS).fetchone()
+    if bounds["first"] is None:
+        return lines  # no reader has an active budget today
+    query = readers_lines_cte(readers=readers, within=(bounds["first"], bounds["last"])) + sql.SQL(
         """
         SELECT d.viewer_id, s.*
           FROM dated d
