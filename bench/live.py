@@ -186,10 +186,11 @@ def _groceries(conn) -> str:
     ).fetchone()[0]
 
 
-def _request(account, token: str, category) -> dict:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def _request(account, writer: tuple, category) -> dict:
+    """A write by `writer` (user id, session id); its token is issued per write, since a
+    run under load can outlast an access token."""
     body = {"account_id": str(account), "amount": "-1.00", "description": "Bench", "category_id": str(category)}
-    return {"headers": headers, "body": json.dumps({**body, "transaction_date": date.today().isoformat()})}
+    return {"writer": writer, "body": json.dumps({**body, "transaction_date": date.today().isoformat()})}
 
 
 def main() -> None:
@@ -230,9 +231,10 @@ def main() -> None:
             # CLIENTS users who connect, then AUDIENCE more who never do (the unheard family).
             rows = conn.execute(SEED, {"n": args.clients + args.audience}).fetchall()
             users = [(r[0], issue_access_token(user_id=r[0], session_id=r[1])) for r in rows]
+            writers = [tuple(rows[0]), tuple(rows[args.clients])]
             groceries = _groceries(conn)
-            heard = _request(_family(conn, [u for u, _ in users[: args.audience]]), users[0][1], groceries)
-            unheard = _request(_family(conn, [u for u, _ in users[args.clients :]]), users[args.clients][1], groceries)
+            heard = _request(_family(conn, [u for u, _ in users[: args.audience]]), writers[0], groceries)
+            unheard = _request(_family(conn, [u for u, _ in users[args.clients :]]), writers[1], groceries)
         gateway = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/fiscaflow"),
@@ -279,8 +281,11 @@ def main() -> None:
         publisher.send = timed("send", publisher.send)
 
         def write(http, which) -> float:
+            user_id, session_id = which["writer"]
+            token = issue_access_token(user_id=user_id, session_id=session_id)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             started = time.perf_counter()
-            response = http.post("/transactions", **which)
+            response = http.post("/transactions", headers=headers, body=which["body"])
             assert response.status_code == 201, response.body
             return (time.perf_counter() - started) * 1000
 
