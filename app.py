@@ -33,12 +33,12 @@ app.websocket_api = ManagementWebsocketAPI(endpoint=get_settings().live_manageme
 live_binding.bind(app.websocket_api)
 
 
-def _dashboard_figures(*, user_id):
+def _dashboard_figures(*, user_ids):
     # Wired here, not imported by live: the dashboard reads budgets and notifications,
     # which push through live. Imported on first push, so it costs no cold start.
-    from chalicelib.dashboard.service import live_figures
+    from chalicelib.dashboard.service import live_figures_of
 
-    return live_figures(user_id=user_id)
+    return live_figures_of(user_ids=user_ids)
 
 
 live_binding.figures_from(_dashboard_figures)

@@ -322,8 +322,9 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
     def bare_spending():
         with db.transaction() as conn:
             from chalicelib.analytics import periods
+            from chalicelib.core.dates import local_today
 
-            from_, to = periods.resolve_range(None, None, today=periods.today_in("UTC"))
+            from_, to = periods.resolve_range(None, None, today=local_today("UTC"))
             where, params = analytics_repo.scope_conditions(access, from_=from_, to=to, account_id=None, family_id=None)
             analytics_repo.spending(conn, group_by="top_category", where=where, params=params)
 
@@ -398,8 +399,9 @@ def measure_cluster(runs: int, url: str, flavour: str) -> list[tuple]:
         analytics_service._es_or_none = lambda compute: compute()  # a cluster failure must show, not fall back
         answer = analytics_service.spending(user_id=user, query=spending)
         from chalicelib.analytics import periods
+        from chalicelib.core.dates import local_today
 
-        from_, to = periods.resolve_range(None, None, today=periods.today_in("UTC"))
+        from_, to = periods.resolve_range(None, None, today=local_today("UTC"))
 
         def bare_spending():
             es_aggs._buckets(

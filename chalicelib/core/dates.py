@@ -37,6 +37,13 @@ def user_timezone(conn: psycopg.Connection, user_id: UUID) -> str:
     return (row and row["timezone"]) or "UTC"
 
 
+def user_timezones(conn: psycopg.Connection, user_ids: list[UUID]) -> dict[UUID, str]:
+    """user_timezone of each of these users that exists, in one statement (the live path
+    builds every recipient's figures of a write at once)."""
+    rows = conn.execute("SELECT id, timezone FROM users WHERE id = ANY(%s)", (list(user_ids),)).fetchall()
+    return {r["id"]: r["timezone"] or "UTC" for r in rows}
+
+
 def month_start(day: date) -> date:
     return day.replace(day=1)
 

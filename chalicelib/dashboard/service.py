@@ -6,16 +6,15 @@ bumps the generation of everyone who sees it, so the next call misses and recomp
 The caller's date is part of the key, so a cached dashboard never outlives the caller's
 midnight."""
 
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg import sql
-
 from chalicelib.budgets.service import WORST, line_state, percent
-from chalicelib.budgets.spending import budget_lines
 from chalicelib.core.caching import read_through
-from chalicelib.core.dates import local_today, user_timezone
+from chalicelib.core.dates import local_today, user_timezone, user_timezones
 from chalicelib.dashboard import repo
 from chalicelib.dashboard.models import BudgetSummary, DashboardOut, LiveFigures, TopCategory
 from chalicelib.families.access import load_access
@@ -36,29 +35,33 @@ def get_dashboard(*, user_id: UUID) -> DashboardOut:
     return DashboardOut.model_validate(answer)
 
 
-def live_figures(*, user_id: UUID) -> LiveFigures:
-    """What a live dashboard.updated carries: the same spent_today and budgets as
-    GET /dashboard, from the same code, without the figures a push does not carry."""
+def live_figures_of(*, user_ids: Iterable[UUID]) -> dict[UUID, LiveFigures]:
+    """What dashboard.updated carries to each of these users: the same spent_today and
+    budgets as their GET /dashboard (the same statements, run once for all of them)."""
     with db.transaction() as conn:
-        today = local_today(user_timezone(conn, user_id))
-        access = load_access(conn, user_id)
-        figures, budgets = _month_and_budgets(conn, access, today)
-    return LiveFigures(date=today, spending_today=_spending(figures["spent_today"]), budget_status=budgets)
+        days = {user_id: local_today(tz) for user_id, tz in user_timezones(conn, sorted(set(user_ids))).items()}
+        figures = _month_and_budgets(conn, days)
+    return {
+        user_id: LiveFigures(date=days[user_id], spending_today=_spending(month["spent_today"]), budget_status=budgets)
+        for user_id, (month, budgets) in figures.items()
+    }
 
 
 def _spending(amount: Decimal) -> Decimal:
     return max(amount, Decimal("0.00"))
 
 
-def _month_and_budgets(conn, access, today) -> tuple[dict[str, Any], list[BudgetSummary]]:
-    figures = repo.month_figures(conn, access, today)
-    where = sql.SQL("b.is_active AND {}").format(access.visible("b"))
-    return figures, _summaries(budget_lines(conn, where=where, on_date=sql.Literal(today)))
+def _month_and_budgets(conn, days: dict[UUID, date]) -> dict[UUID, tuple[dict[str, Any], list[BudgetSummary]]]:
+    """Each reader's month figures and budget summaries: the one home of the figures that
+    GET /dashboard shows and dashboard.updated pushes."""
+    months = repo.month_figures_of(conn, days)
+    lines = repo.budget_lines_of(conn, days)
+    return {user_id: (months[user_id], _summaries(lines[user_id])) for user_id in days}
 
 
-def _build(conn, *, user_id: UUID, today) -> DashboardOut:
+def _build(conn, *, user_id: UUID, today: date) -> DashboardOut:
     access = load_access(conn, user_id)
-    figures, budgets = _month_and_budgets(conn, access, today)
+    figures, budgets = _month_and_budgets(conn, {user_id: today})[user_id]
     return DashboardOut(
         date=today,
         spent_today=_spending(figures["spent_today"]),

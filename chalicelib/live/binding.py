@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 _websocket_api: Any = None
-# The dashboard's own figures (dashboard.service.live_figures), given by app.py: the
+# The dashboard's own figures (dashboard.service.live_figures_of), given by app.py: the
 # dashboard reads budgets and notifications, which push through live, so live may not
 # import it.
 _figures: Callable[..., Any] | None = None
@@ -27,7 +27,7 @@ def websocket_api() -> Any:
 
 
 def figures_from(provider: Callable[..., Any]) -> None:
-    """Where dashboard.updated takes its figures: provider(user_id=…) → LiveFigures."""
+    """Where dashboard.updated takes its figures: provider(user_ids=…) → {user_id: LiveFigures}."""
     global _figures
     _figures = provider
 

@@ -9,7 +9,7 @@ dropped. Redis down (no registry) means nothing is pushed and nothing else chang
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
@@ -21,12 +21,8 @@ from chalice.app import WebsocketDisconnectedError
 from chalicelib.infra import cache, db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.live import binding, registry
+from chalicelib.live import binding, figures, registry
 from chalicelib.live.topics import frame
-
-DASHBOARD_UPDATED = "dashboard.updated"
-# Seed keys: the live dashboard figures beside the connections (ARCHITECTURE "Redis").
-FIGURES_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -85,58 +81,36 @@ def _deliver(items: list[Push], deadline: float) -> None:
         by_user: dict[UUID, list[registry.Connection]] = {}
         for conn in connections:
             by_user.setdefault(conn.user_id, []).append(conn)
-        tasks: list[Callable[[], None]] = []
-        dashboards: set[UUID] = set()
+        frames: list[tuple[registry.Connection, str]] = []
+        dashboards: dict[UUID, list[registry.Connection]] = {}
         for item in items:
             for user_id in item.user_ids:
                 targets = [c for c in by_user.get(user_id, ()) if item.topic in c.topics]
                 if not targets:
                     continue
                 if item.message is None:
-                    dashboards.add(user_id)
+                    dashboards[user_id] = targets
                 else:
-                    tasks.extend(_sender(c, item.message, deadline) for c in targets)
-        for user_id in sorted(dashboards):
-            targets = [c for c in by_user[user_id] if "dashboard" in c.topics]
-            tasks.append(_dashboard_sender(user_id, targets, deadline))
+                    frames.extend((c, item.message) for c in targets)
         pool = _pool("send", get_settings().live_push_workers)
-        wait_for([pool.submit(task) for task in tasks])
+        # Ready frames leave at once; the dashboards' figures are built meanwhile, for all
+        # recipients together (live.figures), and their frames follow.
+        sent = [pool.submit(_send_to, c, message, deadline) for c, message in frames]
+        if dashboards and time.monotonic() < deadline:
+            for user_id, message in dashboard_frames(sorted(dashboards)).items():
+                sent.extend(pool.submit(_send_to, c, message, deadline) for c in dashboards[user_id])
+        wait_for(sent)
     except Exception:
         logger.exception("live push failed")
 
 
-def _sender(conn: registry.Connection, message: str, deadline: float) -> Callable[[], None]:
-    return lambda: send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
+def _send_to(conn: registry.Connection, message: str, deadline: float) -> bool:
+    return send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
 
 
-def _dashboard_sender(user_id: UUID, targets: list[registry.Connection], deadline: float) -> Callable[[], None]:
-    def run() -> None:
-        if time.monotonic() > deadline:
-            return
-        figures = dashboard_figures(user_id)
-        if figures is None:
-            return  # the pushed figures did not move (a notification read, a renamed account)
-        message = frame(DASHBOARD_UPDATED, figures)
-        for conn in targets:
-            send(conn.connection_id, message, user_id=conn.user_id, deadline=deadline)
-
-    return run
-
-
-def dashboard_figures(user_id: UUID) -> dict[str, Any] | None:
-    """The pushed figures (GET /dashboard's spent_today and budgets, from the same code);
-    None when they equal the last ones pushed, kept under the seed's dashboard:{user_id}:… keys."""
-    provider = binding.figures()
-    if provider is None:
-        return None
-    figures = provider(user_id=user_id).model_dump(mode="json")
-    spending = {"date": figures["date"], "value": figures["spending_today"]}
-    spending_key, status_key = f"dashboard:{user_id}:spending_today", f"dashboard:{user_id}:budget_status"
-    if (cache.get_json(spending_key), cache.get_json(status_key)) == (spending, figures["budget_status"]):
-        return None
-    cache.set_json(spending_key, spending, FIGURES_TTL_SECONDS)
-    cache.set_json(status_key, figures["budget_status"], FIGURES_TTL_SECONDS)
-    return figures
+def dashboard_frames(user_ids: list[UUID]) -> dict[UUID, str]:
+    """The dashboard.updated frame of each of these users whose figures moved."""
+    return figures.dashboard_frames(user_ids)
 
 
 def send(connection_id: str, message: str, *, user_id: UUID | None = None, deadline: float | None = None) -> bool:

@@ -68,6 +68,7 @@ class LocalWebsocketGateway:
         self.handlers = handlers
         self.host, self.port, self.management_port, self.stage = host, port, management_port, stage
         self._connections: dict[str, _Connection] = {}
+        self._sending: set[asyncio.Future] = set()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ws-gateway")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -181,6 +182,26 @@ class LocalWebsocketGateway:
 
     # --- the management API -----------------------------------------------------------
 
+    def post(self, connection_id: str, data: bytes) -> bool:
+        """POST /@connections/{id}: True once the frame is accepted (API Gateway answers
+        200 when it has queued the frame, not when the client has it), False when the
+        connection is gone. An open connection's frame is handed to the event loop without
+        waiting for it, so a fan-out's HTTP threads do not queue behind the loop."""
+        conn = self._connections.get(connection_id)
+        if conn is None:
+            return False
+        if not conn.opened.is_set() or self._loop is None:
+            return self.run_on_loop(self._post(connection_id, data))
+        self._loop.call_soon_threadsafe(self._queue, conn, data)
+        return True
+
+    def _queue(self, conn: _Connection, data: bytes) -> None:
+        # Tasks start in the order their frames came in, so one connection's frames keep
+        # their order.
+        task = asyncio.ensure_future(self._post(conn.id, data))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
     async def _post(self, connection_id: str, data: bytes) -> bool:
         conn = self._connections.get(connection_id)
         if conn is None:
@@ -220,6 +241,9 @@ class _ManagementServer(ThreadingHTTPServer):
 def _management_handler(gateway: LocalWebsocketGateway) -> type[BaseHTTPRequestHandler]:
     class ManagementHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: boto3 reuses its connections
+        # A 410's body is a second write after its headers: without TCP_NODELAY it waits for
+        # the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def _connection_id(self) -> str | None:
             # /@connections/{id}, or /{stage}/@connections/{id} as on API Gateway
@@ -245,7 +269,7 @@ def _management_handler(gateway: LocalWebsocketGateway) -> type[BaseHTTPRequestH
             connection_id = self._connection_id()
             if connection_id is None:
                 self._answer(404, {"message": "Not Found"})
-            elif gateway.run_on_loop(gateway._post(connection_id, data)):
+            elif gateway.post(connection_id, data):
                 self._answer(200)
             else:
                 self._gone()

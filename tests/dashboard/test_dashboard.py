@@ -120,3 +120,55 @@ def test_a_family_budget_change_reaches_every_members_dashboard(api, make_user, 
     )
     assert status == 201
     assert [b["name"] for b in api.get("/dashboard", viewer)[1]["budgets"]] == ["Shared"]
+
+
+def test_the_live_figures_of_many_readers_take_the_statements_of_one_and_equal_each_dashboard(
+    api, make_user, cats, conn, monkeypatch
+):
+    import psycopg
+
+    from chalicelib.dashboard.service import live_figures_of
+
+    owner = make_user()
+    members = [make_user(timezone=tz) for tz in ("Pacific/Kiritimati", "UTC", "Pacific/Pago_Pago", "Europe/Paris")]
+    family = make_family(conn, owner["id"], members={m["id"]: "member" for m in members})
+    shared = make_account(conn, owner["id"], family_id=family)
+    for m in members:
+        own = make_account(conn, m["id"])
+        make_transaction(conn, m["id"], own, "-3.00", day=local_today("UTC"), category_id=cats["restaurants"])
+    make_transaction(conn, owner["id"], shared, "-7.00", day=local_today("UTC"), category_id=cats["groceries"])
+    budget = {
+        "name": "Shared food",
+        "period_type": "monthly",
+        "start_date": "2020-01-31",  # anchored on the 31st: readers a day apart may be in different periods
+        "total_amount": "10",
+        "family_id": str(family),
+        "categories": [{"category_id": str(cats["food"]), "allocated_amount": "10.00"}],
+    }
+    assert api.post("/budgets", owner, budget)[0] == 201
+    own_budget = {**budget, "name": "Mine", "family_id": None}
+    assert api.post("/budgets", members[1], own_budget)[0] == 201
+    readers = [owner, *members]
+
+    statements = []
+    real_execute = psycopg.Connection.execute
+
+    def counted(self, query, *args, **kwargs):
+        statements.append(query)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
+    live_figures_of(user_ids=[owner["id"]])
+    for_one = len(statements)
+    statements.clear()
+    figures = live_figures_of(user_ids=[r["id"] for r in readers])
+    assert len(statements) == for_one
+    monkeypatch.undo()
+
+    for reader in readers:
+        status, d = api.get("/dashboard", reader)
+        assert status == 200
+        mine = figures[reader["id"]].model_dump(mode="json")
+        assert mine == {"date": d["date"], "spending_today": d["spent_today"], "budget_status": d["budgets"]}
+    assert [b.name for b in figures[members[1]["id"]].budget_status] == ["Mine", "Shared food"]
+    assert [b.name for b in figures[members[0]["id"]].budget_status] == ["Shared food"]

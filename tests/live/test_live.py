@@ -274,3 +274,69 @@ def test_a_write_that_moves_no_figure_pushes_no_dashboard(api, listen, make_user
     client.nothing_pending()
     api.patch(f"/transactions/{created['id']}", user, {"amount": "-9.00"})
     assert client.next()["data"]["spending_today"] == "9.00"
+
+
+def test_each_family_member_gets_their_own_dashboard_as_get_dashboard_gives_it(api, listen, make_user, conn, cats):
+    from chalicelib.core.dates import local_today
+    from tests.factories import make_transaction
+
+    # Kiritimati (UTC+14) and Pago Pago (UTC-11) are always on different dates, so the same
+    # write is "today" for one of them and not for the other.
+    east, west = "Pacific/Kiritimati", "Pacific/Pago_Pago"
+    owner, member, saver, viewer = make_user(), make_user(timezone=east), make_user(), make_user(timezone=west)
+    family = make_family(
+        conn, owner["id"], members={member["id"]: "member", saver["id"]: "member", viewer["id"]: "viewer"}
+    )
+    shared = make_account(conn, owner["id"], family_id=family)
+    savers_own = make_account(conn, saver["id"])
+    east_day, west_day = local_today(east), local_today(west)
+    make_transaction(conn, owner["id"], shared, "-20.00", day=west_day, category_id=cats["groceries"])
+    make_transaction(conn, saver["id"], savers_own, "-30.00", day=local_today("UTC"), category_id=cats["restaurants"])
+    family_budget = budget_body(
+        [{"category_id": str(cats["groceries"]), "allocated_amount": "50.00"}],
+        name="Family food",
+        family_id=str(family),
+        start_date="2020-01-01",
+    )
+    assert api.post("/budgets", owner, family_budget)[0] == 201
+    own_budget = budget_body(
+        [{"category_id": str(cats["food"]), "allocated_amount": "40.00", "alert_threshold": 0.5}],
+        name="My eating out",
+        start_date="2020-01-01",
+    )
+    assert api.post("/budgets", saver, own_budget)[0] == 201
+    sockets = {name: listen(user) for name, user in (("member", member), ("saver", saver), ("viewer", viewer))}
+    for ws in sockets.values():
+        ws.send({"action": "subscribe", "topics": ["dashboard"]})
+        assert ws.next()["type"] == "subscribed"
+
+    status, _ = api.post(
+        "/transactions",
+        owner,
+        {
+            "account_id": str(shared),
+            "amount": "-5.00",
+            "description": "Bread",
+            "transaction_date": east_day.isoformat(),
+            "category_id": str(cats["groceries"]),
+        },
+    )
+    assert status == 201
+
+    pushed = {name: ws.until("dashboard.updated")[-1]["data"] for name, ws in sockets.items()}
+    users = {"member": member, "saver": saver, "viewer": viewer}
+    for name, figures in pushed.items():
+        status, dashboard = api.get("/dashboard", users[name])
+        assert status == 200
+        assert figures == {
+            "date": dashboard["date"],
+            "spending_today": dashboard["spent_today"],
+            "budget_status": dashboard["budgets"],
+        }, name
+    # The views do differ: each member's own today, and only the saver's own budget.
+    assert (pushed["member"]["date"], pushed["viewer"]["date"]) == (east_day.isoformat(), west_day.isoformat())
+    assert pushed["member"]["spending_today"] == "5.00"
+    assert pushed["viewer"]["spending_today"] == "20.00"
+    assert [b["name"] for b in pushed["saver"]["budget_status"]] == ["My eating out", "Family food"]
+    assert [b["name"] for b in pushed["member"]["budget_status"]] == ["Family food"]
+    assert pushed["saver"]["budget_status"][0]["state"] == "warning"
