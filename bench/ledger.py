@@ -176,8 +176,8 @@ def raw_page(ctx: dict, params: dict):
     """The page statements the app runs for these query parameters (query.fetch_page, the
     date windows included), as a callable on a plain connection: no token, session, access
     load, validation or JSON."""
-    from chalicelib.families.access import Access
     from chalicelib.core import paging as cursor_codec
+    from chalicelib.families.access import Access
     from chalicelib.ledger.transactions.listing import _parse_cursor
     from chalicelib.ledger.transactions.models import TransactionQuery
     from chalicelib.ledger.transactions.query import Filters, fetch_page
