@@ -28,9 +28,12 @@ from chalicelib.budgets.alerts import evaluate_budget_alerts_for_user
 from chalicelib.categorization.keywords import keyword_slot, merchant_key
 from chalicelib.core import caching
 from chalicelib.core.actor import Actor
+from chalicelib.imports import repo as imports_repo
+from chalicelib.imports.models import import_out
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.live import hooks as live_hooks
 
 ACTOR = Actor.system("schedule:bank-sync")
 LOCK_CLASS = 19_019  # advisory lock namespace of bank sync (first key of the two-int form)
@@ -160,7 +163,8 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
         # Committed pages stay (their cursor with them); the run is recorded as failed, not left running.
         with db.transaction() as conn:
             _finish_logs(
-                conn, report, status="failed", error_message="The bank sync stopped on an internal error",
+                conn, report, connection=connection, status="failed",
+                error_message="The bank sync stopped on an internal error",
                 metadata={"pages": report.pages, "restarts": report.restarts},
             )  # fmt: skip
         raise
@@ -168,7 +172,7 @@ def _sync_locked(connection_id: UUID, reason: str, provider: BankProvider | None
     report.status = "completed"
     with db.transaction() as conn:
         _finish_logs(
-            conn, report, status="completed", error_message=None,
+            conn, report, connection=connection, status="completed", error_message=None,
             metadata={"pages": report.pages, "restarts": report.restarts},
         )  # fmt: skip
     return report
@@ -183,12 +187,21 @@ def _account_logs(conn, connection: dict, report: SyncReport, account_ids: list[
     }
 
 
-def _finish_logs(conn, report: SyncReport, *, status: str, error_message: str | None, metadata: dict) -> None:
+def _finish_logs(
+    conn, report: SyncReport, *, connection: dict, status: str, error_message: str | None, metadata: dict
+) -> None:
+    """Close the run's log rows; each finished one is pushed (bank_sync.updated, as
+    GET /imports?sync_type=plaid lists it) to everyone who may read the connection's accounts,
+    once this transaction commits."""
     for log_id in report.account_logs.values():
         repo.finish_sync_log(
             conn, log_id=log_id, status=status, error_message=error_message,
             metadata=metadata if log_id == report.log_id else {},
         )  # fmt: skip
+        row = imports_repo.get_log(conn, log_id=log_id, user_id=connection["user_id"])
+        live_hooks.bank_sync_finished(
+            conn, owner_id=connection["user_id"], family_id=connection["family_id"], resource=import_out(row)
+        )
 
 
 def _committed_cursor(connection_id: UUID) -> str | None:
@@ -349,7 +362,8 @@ def _failed(connection_id: UUID, report: SyncReport, exc: ProviderError) -> Sync
             if failures >= 3:  # one blip is not worth a notification; a streak is
                 connection_status.set_status(conn, connection, actor=ACTOR, status="error", error_code=exc.code)
         _finish_logs(
-            conn, report, status="failed", error_message=f"The bank sync stopped: {exc.code}",
+            conn, report, connection=connection, status="failed",
+            error_message=f"The bank sync stopped: {exc.code}",
             metadata={"pages": report.pages, "restarts": report.restarts, "error_code": exc.code},
         )  # fmt: skip
     return report
