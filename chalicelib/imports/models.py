@@ -97,8 +97,10 @@ class ImportUpload(ResponseModel):
 
 
 class ImportLineError(BaseModel):
-    line: int
+    # A bank sync's warnings name a transaction, not a line of a file: line is null there.
+    line: int | None = None
     message: str
+    transaction_id: str | None = Field(default=None, description="bank sync: the provider's transaction id")
 
 
 class ImportSkipped(BaseModel):
