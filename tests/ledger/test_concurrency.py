@@ -52,14 +52,14 @@ def test_concurrent_writers_leave_an_exact_balance(make_user, conn, services):
                 )
                 if i % 4 == 0:
                     service.update_transaction(
-                        actor=_actor(user), transaction_id=t.id, data=TransactionPatch(amount=Decimal("-0.01"))
+                        actor=_actor(user), transaction_id=t["id"], data=TransactionPatch(amount=Decimal("-0.01"))
                     )
                 if i % 6 == 5:
                     service.update_transaction(
-                        actor=_actor(user), transaction_id=t.id, data=TransactionPatch(account_id=other)
+                        actor=_actor(user), transaction_id=t["id"], data=TransactionPatch(account_id=other)
                     )
                 if i % 5 == 3:
-                    service.delete_transaction(actor=_actor(user), transaction_id=t.id)
+                    service.delete_transaction(actor=_actor(user), transaction_id=t["id"])
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 

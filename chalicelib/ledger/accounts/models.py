@@ -2,7 +2,7 @@
 
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -83,6 +83,12 @@ class AccountOut(ResponseModel):
     is_active: bool
     created_at: Timestamp
     updated_at: Timestamp
+
+
+def to_out(row: dict[str, Any]) -> AccountOut:
+    """The account as the API shows it: the number only as "****1234"."""
+    last4 = row.get("account_number_last4")
+    return AccountOut(**row, account_number_masked=f"****{last4}" if last4 else None)
 
 
 class AccountList(ResponseModel):

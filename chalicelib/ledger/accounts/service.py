@@ -21,14 +21,9 @@ from chalicelib.errors import BalanceBelowZero, Conflict, NotFound, ValidationFa
 from chalicelib.families.access import MANAGE, READ, Access, load_access
 from chalicelib.infra import crypto, db, outbox
 from chalicelib.ledger.accounts import repo
-from chalicelib.ledger.accounts.models import AccountCreate, AccountList, AccountOut, AccountPatch, AccountQuery
+from chalicelib.ledger.accounts.models import AccountCreate, AccountPatch, AccountQuery, to_out
 
 NUMBER_CONTEXT = "accounts.account_number"
-
-
-def to_out(row: dict[str, Any]) -> AccountOut:
-    last4 = row.get("account_number_last4")
-    return AccountOut(**row, account_number_masked=f"****{last4}" if last4 else None)
 
 
 def _number_columns(number: str | None) -> dict[str, Any]:
@@ -52,7 +47,7 @@ def load_authorized(
     return row
 
 
-def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
+def list_accounts(*, user_id: UUID, query: AccountQuery) -> tuple[list[dict[str, Any]], str | None]:
     """Accounts the caller can see, oldest first, keyset-paginated."""
     after = paging.decode_created(query.cursor)
     with db.transaction() as conn:
@@ -67,17 +62,16 @@ def list_accounts(*, user_id: UUID, query: AccountQuery) -> AccountList:
             after=after,
             limit=query.limit + 1,
         )
-    rows, next_cursor = paging.page(rows, query.limit)
-    return AccountList(items=[to_out(r) for r in rows], next_cursor=next_cursor)
+    return paging.page(rows, query.limit)
 
 
-def get_account(*, user_id: UUID, account_id: UUID) -> AccountOut:
+def get_account(*, user_id: UUID, account_id: UUID) -> dict[str, Any]:
     """One account the caller can see."""
     with db.transaction() as conn:
-        return to_out(load_authorized(conn, load_access(conn, user_id), account_id))
+        return load_authorized(conn, load_access(conn, user_id), account_id)
 
 
-def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
+def create_account(*, actor: Actor, data: AccountCreate) -> dict[str, Any]:
     """Open a personal account, or a family account (family admin or owner)."""
     with db.transaction() as conn:
         if data.family_id is not None:
@@ -89,7 +83,6 @@ def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
         except BalanceBelowZero:
             # At creation it is the opening balance that is wrong: the field, not a conflict.
             raise ValidationFailed.field("opening_balance", "may not be negative for this account type") from None
-        out = to_out(row)
         record_change(
             conn,
             actor=actor,
@@ -97,13 +90,13 @@ def create_account(*, actor: Actor, data: AccountCreate) -> AccountOut:
             resource_type="account",
             resource_id=row["id"],
             before=None,
-            after=out.model_dump(mode="json"),
+            after=to_out(row).model_dump(mode="json"),
             owners=[(row["user_id"], row["family_id"])],
         )
-        return out
+        return row
 
 
-def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> AccountOut:
+def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> dict[str, Any]:
     """Change an account (its owner, or a family admin); family_id moves it between families."""
     changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
@@ -122,7 +115,6 @@ def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> Acc
             raise Conflict("The currency of an account with transactions cannot change")
         row = repo.update(conn, account_id, changes) if changes else before
         outbox.record_changes(conn, aggregate_type="transaction", ids=moved)
-        out = to_out(row)
         record_change(
             conn,
             actor=actor,
@@ -130,10 +122,10 @@ def update_account(*, actor: Actor, account_id: UUID, data: AccountPatch) -> Acc
             resource_type="account",
             resource_id=account_id,
             before=to_out(before).model_dump(mode="json"),
-            after=out.model_dump(mode="json"),
+            after=to_out(row).model_dump(mode="json"),
             owners=[(before["user_id"], before["family_id"]), (row["user_id"], row["family_id"])],
         )
-        return out
+        return row
 
 
 def _move(conn, access: Access, before: dict[str, Any], changes: dict[str, Any], *, actor: Actor) -> list[UUID]:

@@ -18,14 +18,16 @@ def list_categories(ctx: RequestContext):
         "categories",
         user_id=ctx.user_id,
         params={},
-        compute=lambda: service.list_categories(user_id=ctx.user_id).model_dump(mode="json"),
+        compute=lambda: CategoryList(
+            items=[CategoryOut.model_validate(c) for c in service.list_categories(user_id=ctx.user_id)]
+        ).model_dump(mode="json"),
     )
 
 
 @routes.route("/categories", method="POST", body=CategoryCreate, response=CategoryOut, status=201, errors_=(403, 404))
 def create_category(ctx: RequestContext, body: CategoryCreate):
     """Create a personal or family category."""
-    return service.create_category(actor=ctx.actor, data=body)
+    return CategoryOut.model_validate(service.create_category(actor=ctx.actor, data=body))
 
 
 @routes.route("/categories/{category_id}", response=CategoryOut, errors_=(404,))
@@ -35,14 +37,16 @@ def get_category(ctx: RequestContext, category_id: UUID):
         "category",
         user_id=ctx.user_id,
         params={"id": str(category_id)},
-        compute=lambda: service.get_category(user_id=ctx.user_id, category_id=category_id).model_dump(mode="json"),
+        compute=lambda: CategoryOut.model_validate(
+            service.get_category(user_id=ctx.user_id, category_id=category_id)
+        ).model_dump(mode="json"),
     )
 
 
 @routes.route("/categories/{category_id}", method="PATCH", body=CategoryPatch, response=CategoryOut, errors_=(403, 404))
 def update_category(ctx: RequestContext, category_id: UUID, body: CategoryPatch):
     """Change a category (defaults are read-only: 403)."""
-    return service.update_category(actor=ctx.actor, category_id=category_id, data=body)
+    return CategoryOut.model_validate(service.update_category(actor=ctx.actor, category_id=category_id, data=body))
 
 
 @routes.route("/categories/{category_id}", method="DELETE", status=204, errors_=(403, 404))

@@ -21,16 +21,16 @@ from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.families.access import MANAGE, Access, load_access
 from chalicelib.infra import db, outbox
 from chalicelib.ledger.categories import repo
-from chalicelib.ledger.categories.models import CategoryCreate, CategoryList, CategoryOut, CategoryPatch
+from chalicelib.ledger.categories.models import CategoryCreate, CategoryOut, CategoryPatch
 
 MAX_DEPTH = 4
 
 
-def list_categories(*, user_id: UUID) -> CategoryList:
+def list_categories(*, user_id: UUID) -> list[dict[str, Any]]:
     """Defaults plus the caller's and their families' own categories."""
     with db.transaction() as conn:
         access = load_access(conn, user_id)
-        return CategoryList(items=[CategoryOut(**r) for r in repo.list_visible(conn, visible=access.visible("c"))])
+        return repo.list_visible(conn, visible=access.visible("c"))
 
 
 def visible_category(conn: psycopg.Connection, access: Access, category_id: UUID) -> dict[str, Any] | None:
@@ -49,13 +49,13 @@ def _authorize_write(access: Access, row: dict[str, Any]) -> None:
     access.authorize(owner_id=row["user_id"], family_id=row["family_id"], need=MANAGE, what="Category")
 
 
-def get_category(*, user_id: UUID, category_id: UUID) -> CategoryOut:
+def get_category(*, user_id: UUID, category_id: UUID) -> dict[str, Any]:
     """One category the caller can see."""
     with db.transaction() as conn:
         row = visible_category(conn, load_access(conn, user_id), category_id)
         if row is None:
             raise NotFound("Category not found")
-        return CategoryOut(**row)
+        return row
 
 
 def _check_parent(
@@ -80,7 +80,7 @@ def _check_parent(
         raise ValidationFailed.field("parent_id", f"categories nest at most {MAX_DEPTH} levels deep")
 
 
-def create_category(*, actor: Actor, data: CategoryCreate) -> CategoryOut:
+def create_category(*, actor: Actor, data: CategoryCreate) -> dict[str, Any]:
     """Create a personal category, or a family one (family admin or owner)."""
     with db.transaction() as conn:
         access = load_access(conn, actor.user_id)
@@ -93,7 +93,6 @@ def create_category(*, actor: Actor, data: CategoryCreate) -> CategoryOut:
             _check_parent(conn, access, data.parent_id, **owner)
         row = repo.insert(conn, {**data.model_dump(exclude={"family_id"}), **owner, "is_default": False})
         outbox.record_changes(conn, aggregate_type="category", ids=[row["id"]])
-        out = CategoryOut(**row)
         record_change(
             conn,
             actor=actor,
@@ -101,13 +100,13 @@ def create_category(*, actor: Actor, data: CategoryCreate) -> CategoryOut:
             resource_type="category",
             resource_id=row["id"],
             before=None,
-            after=out.model_dump(mode="json"),
+            after=CategoryOut(**row).model_dump(mode="json"),
             owners=[(actor.user_id, row["family_id"])],
         )
-        return out
+        return row
 
 
-def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> CategoryOut:
+def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> dict[str, Any]:
     """Change one's own (or one's family's) category."""
     changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
@@ -128,7 +127,6 @@ def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> 
             )
         row = repo.update(conn, category_id, changes) if changes else before
         outbox.record_changes(conn, aggregate_type="category", ids=[category_id])
-        out = CategoryOut(**row)
         record_change(
             conn,
             actor=actor,
@@ -136,10 +134,10 @@ def update_category(*, actor: Actor, category_id: UUID, data: CategoryPatch) -> 
             resource_type="category",
             resource_id=category_id,
             before=CategoryOut(**before).model_dump(mode="json"),
-            after=out.model_dump(mode="json"),
+            after=CategoryOut(**row).model_dump(mode="json"),
             owners=[(actor.user_id, row["family_id"])],
         )
-        return out
+        return row
 
 
 def delete_category(*, actor: Actor, category_id: UUID) -> None:

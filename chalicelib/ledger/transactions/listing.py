@@ -1,6 +1,7 @@
 """GET /transactions: the caller's visible transactions, filtered, newest first."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from chalicelib.core import paging
@@ -9,7 +10,7 @@ from chalicelib.families.access import READ, load_access
 from chalicelib.infra import db
 from chalicelib.ledger.accounts.service import load_authorized
 from chalicelib.ledger.categories.service import visible_category
-from chalicelib.ledger.transactions.models import TransactionList, TransactionOut, TransactionQuery
+from chalicelib.ledger.transactions.models import TransactionQuery
 from chalicelib.ledger.transactions.query import Filters, fetch_page
 
 
@@ -22,7 +23,7 @@ def _cursor_key(row: dict) -> list[str]:
     return [row["transaction_date"].isoformat(), row["created_at"].isoformat(), str(row["id"])]
 
 
-def list_transactions(*, user_id: UUID, query: TransactionQuery) -> TransactionList:
+def list_transactions(*, user_id: UUID, query: TransactionQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the transactions the caller can see; ids the caller cannot read answer 404."""
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise ValidationFailed.field("to", "must not be before from")
@@ -57,6 +58,4 @@ def list_transactions(*, user_id: UUID, query: TransactionQuery) -> TransactionL
             limit=query.limit + 1,
             include_archived=query.include_archived,
         )
-    items = [TransactionOut(**r) for r in rows[: query.limit]]
-    _, next_cursor = paging.page(rows, query.limit, _cursor_key)
-    return TransactionList(items=items, next_cursor=next_cursor)
+    return paging.page(rows, query.limit, _cursor_key)

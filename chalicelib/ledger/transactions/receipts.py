@@ -9,6 +9,7 @@ other type or size. (A presigned PUT cannot sign a range, only a POST policy can
 contract's answer is a single upload_url.) Downloads answer with the stored type, inline
 for images and PDF only (chalicelib/infra/storage.py)."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from chalicelib.audit.changes import record_change
@@ -18,18 +19,32 @@ from chalicelib.families.access import READ, WRITE_TRANSACTIONS, load_access
 from chalicelib.infra import db, outbox, storage
 from chalicelib.infra.logging import logger
 from chalicelib.ledger.transactions import repo
-from chalicelib.ledger.transactions.models import ReceiptDownload, ReceiptUpload
 from chalicelib.ledger.transactions.service import remove_object
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 EXPIRES_SECONDS = 900
 
 
+@dataclass(frozen=True)
+class UploadUrl:
+    """Where and how long to upload a receipt: a signed URL for the object key kept on the transaction."""
+
+    upload_url: str
+    key: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class DownloadUrl:
+    download_url: str
+    expires_in: int
+
+
 def receipt_key(user_id: UUID, transaction_id: UUID, content_type: str) -> str:
     return f"attachments/{user_id}/receipts/{transaction_id}.{EXTENSIONS[content_type]}"
 
 
-def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size: int | None) -> ReceiptUpload:
+def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size: int | None) -> UploadUrl:
     """A presigned upload URL for the transaction's receipt; the key is kept on the transaction."""
     with db.transaction() as conn:
         before = repo.get(conn, transaction_id, for_update=True)
@@ -61,10 +76,10 @@ def start_upload(*, actor: Actor, transaction_id: UUID, content_type: str, size:
         old = before["receipt_url"]
         if old and old != key:
             db.after_commit(lambda: remove_object(old))
-    return ReceiptUpload(upload_url=url, key=key, expires_in=EXPIRES_SECONDS)
+    return UploadUrl(upload_url=url, key=key, expires_in=EXPIRES_SECONDS)
 
 
-def download(*, user_id: UUID, transaction_id: UUID) -> ReceiptDownload:
+def download(*, user_id: UUID, transaction_id: UUID) -> DownloadUrl:
     """A presigned download URL for the receipt (404 until one was uploaded)."""
     with db.transaction() as conn:
         row = repo.get(conn, transaction_id) or repo.get_archived(conn, transaction_id)
@@ -76,7 +91,7 @@ def download(*, user_id: UUID, transaction_id: UUID) -> ReceiptDownload:
     key = row["receipt_url"]
     if not key or not _uploaded(key):
         raise NotFound("No receipt has been uploaded for this transaction")
-    return ReceiptDownload(
+    return DownloadUrl(
         download_url=storage.presigned_get(key, expires_seconds=EXPIRES_SECONDS), expires_in=EXPIRES_SECONDS
     )
 

@@ -26,7 +26,7 @@ routes = ApiBlueprint(__name__, tag="transactions")
 )
 def create_transaction(ctx: RequestContext, body: TransactionCreate):
     """Book a transaction."""
-    return service.create_transaction(actor=ctx.actor, data=body)
+    return TransactionOut.model_validate(service.create_transaction(actor=ctx.actor, data=body))
 
 
 @routes.route("/transactions", query=TransactionQuery, response=TransactionList, errors_=(404,))
@@ -36,8 +36,13 @@ def list_transactions(ctx: RequestContext, query: TransactionQuery):
         "transactions",
         user_id=ctx.user_id,
         params=query.model_dump(mode="json", by_alias=True),
-        compute=lambda: listing.list_transactions(user_id=ctx.user_id, query=query).model_dump(mode="json"),
+        compute=lambda: _transaction_page(ctx.user_id, query).model_dump(mode="json"),
     )
+
+
+def _transaction_page(user_id: UUID, query: TransactionQuery) -> TransactionList:
+    transactions, next_cursor = listing.list_transactions(user_id=user_id, query=query)
+    return TransactionList(items=[TransactionOut.model_validate(t) for t in transactions], next_cursor=next_cursor)
 
 
 @routes.route("/transactions/{transaction_id}", response=TransactionOut, errors_=(404,))
@@ -47,9 +52,9 @@ def get_transaction(ctx: RequestContext, transaction_id: UUID):
         "transaction",
         user_id=ctx.user_id,
         params={"id": str(transaction_id)},
-        compute=lambda: service.get_transaction(user_id=ctx.user_id, transaction_id=transaction_id).model_dump(
-            mode="json"
-        ),
+        compute=lambda: TransactionOut.model_validate(
+            service.get_transaction(user_id=ctx.user_id, transaction_id=transaction_id)
+        ).model_dump(mode="json"),
     )
 
 
@@ -62,7 +67,9 @@ def get_transaction(ctx: RequestContext, transaction_id: UUID):
 )
 def update_transaction(ctx: RequestContext, transaction_id: UUID, body: TransactionPatch):
     """Change a transaction (fields, status, category, date or account)."""
-    return service.update_transaction(actor=ctx.actor, transaction_id=transaction_id, data=body)
+    return TransactionOut.model_validate(
+        service.update_transaction(actor=ctx.actor, transaction_id=transaction_id, data=body)
+    )
 
 
 @routes.route("/transactions/{transaction_id}", method="DELETE", status=204, errors_=(403, 404))
@@ -81,12 +88,14 @@ def delete_transaction(ctx: RequestContext, transaction_id: UUID):
 )
 def upload_receipt(ctx: RequestContext, transaction_id: UUID, body: ReceiptUploadRequest):
     """A presigned URL to upload the transaction's receipt (jpeg, png or pdf)."""
-    return receipts.start_upload(
-        actor=ctx.actor, transaction_id=transaction_id, content_type=body.content_type, size=body.size
+    return ReceiptUpload.model_validate(
+        receipts.start_upload(
+            actor=ctx.actor, transaction_id=transaction_id, content_type=body.content_type, size=body.size
+        )
     )
 
 
 @routes.route("/transactions/{transaction_id}/receipt", response=ReceiptDownload, errors_=(404,))
 def download_receipt(ctx: RequestContext, transaction_id: UUID):
     """A presigned URL to download the transaction's receipt."""
-    return receipts.download(user_id=ctx.user_id, transaction_id=transaction_id)
+    return ReceiptDownload.model_validate(receipts.download(user_id=ctx.user_id, transaction_id=transaction_id))

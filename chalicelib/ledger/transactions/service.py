@@ -90,7 +90,7 @@ def _alert_after_commit(user_id: UUID) -> None:
     background.after_commit(evaluate)
 
 
-def get_transaction(*, user_id: UUID, transaction_id: UUID) -> TransactionOut:
+def get_transaction(*, user_id: UUID, transaction_id: UUID) -> dict[str, Any]:
     """One transaction the caller can see (archived ones too, read-only)."""
     with db.transaction() as conn:
         row = repo.get(conn, transaction_id) or repo.get_archived(conn, transaction_id)
@@ -99,10 +99,10 @@ def get_transaction(*, user_id: UUID, transaction_id: UUID) -> TransactionOut:
         load_access(conn, user_id).authorize(
             owner_id=row["user_id"], family_id=row["family_id"], need=READ, what="Transaction"
         )
-        return TransactionOut(**row)
+        return row
 
 
-def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionOut:
+def create_transaction(*, actor: Actor, data: TransactionCreate) -> dict[str, Any]:
     """Book a transaction on an account the caller may write to."""
     with db.transaction() as conn:
         access = load_access(conn, actor.user_id)
@@ -137,7 +137,6 @@ def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionO
                 )
         accounts_repo.lock_in_order(conn, [account["id"]])
         created = repo.insert(conn, row)
-        out = TransactionOut(**created)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[created["id"]])
         record_change(
             conn,
@@ -146,14 +145,14 @@ def create_transaction(*, actor: Actor, data: TransactionCreate) -> TransactionO
             resource_type="transaction",
             resource_id=created["id"],
             before=None,
-            after=out.model_dump(mode="json"),
+            after=TransactionOut(**created).model_dump(mode="json"),
             owners=[(created["user_id"], created["family_id"])],
         )
         _alert_after_commit(actor.user_id)
-        return out
+        return created
 
 
-def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionPatch) -> TransactionOut:
+def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionPatch) -> dict[str, Any]:
     """Change a transaction: fields, status, category, date, or account (balances follow)."""
     changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
@@ -178,7 +177,6 @@ def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionP
         _check_consistency({**before, **changes}, account)
         accounts_repo.lock_in_order(conn, [before["account_id"], account["id"]])
         after = repo.update(conn, transaction_id, before["transaction_date"], changes) if changes else before
-        out = TransactionOut(**after)
         outbox.record_changes(conn, aggregate_type="transaction", ids=[transaction_id])
         record_change(
             conn,
@@ -187,11 +185,11 @@ def update_transaction(*, actor: Actor, transaction_id: UUID, data: TransactionP
             resource_type="transaction",
             resource_id=transaction_id,
             before=TransactionOut(**before).model_dump(mode="json"),
-            after=out.model_dump(mode="json"),
+            after=TransactionOut(**after).model_dump(mode="json"),
             owners=[(before["user_id"], before["family_id"]), (after["user_id"], after["family_id"])],
         )
         _alert_after_commit(actor.user_id)
-        return out
+        return after
 
 
 def _apply_categorization_source(before: dict[str, Any], changes: dict[str, Any]) -> None:
