@@ -29,6 +29,7 @@ from chalicelib.errors import DomainError, NotFound, PayloadTooLarge, Validation
 from chalicelib.infra.logging import configure as configure_logging
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
+from chalicelib.live import binding as live_binding
 
 WRITE_METHODS = {"POST", "PATCH"}
 
@@ -222,6 +223,7 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
     ctx = _context(request)
     logger.append_keys(request_id=ctx.request_id, route=f"{spec.method} {spec.path}")
     current = _CURRENT_REQUEST.set(request)
+    responding = live_binding.request_started()
     try:
         raw = request.raw_body or b""
         if len(raw) > get_settings().max_body_bytes:
@@ -272,5 +274,6 @@ def dispatch(request, spec: RouteSpec, view: Callable, uri_params: dict, uuid_pa
         logger.exception("unhandled error")
         return errors.error_response(500, "internal_error", "Something went wrong; the request id is " + ctx.request_id)
     finally:
+        live_binding.request_finished(responding)
         _CURRENT_REQUEST.reset(current)
         logger.remove_keys(["request_id", "route"])

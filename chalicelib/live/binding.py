@@ -2,6 +2,8 @@
 at import time in every function, and the publisher (Redis, PostgreSQL and the dashboard
 behind it) is imported only when something is first published or invalidated."""
 
+import contextvars
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
@@ -40,3 +42,27 @@ def _dashboards_changed(user_ids: Iterable[UUID]) -> None:
     from chalicelib.live import publisher
 
     publisher.dashboard_changed(user_ids)
+
+
+# Set once the API response of the current request is built (api/routing.dispatch): pushes
+# that do not hold the request up (LIVE_PUSH_WAIT_MS=0) start their work after it, so that
+# the delivery threads never compete with the write's own response for the interpreter.
+_response_ready: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "live_response_ready", default=None
+)
+
+
+def request_started() -> contextvars.Token:
+    return _response_ready.set(threading.Event())
+
+
+def request_finished(token: contextvars.Token) -> None:
+    ready = _response_ready.get()
+    if ready is not None:
+        ready.set()
+    _response_ready.reset(token)
+
+
+def response_ready() -> threading.Event | None:
+    """The current request's "response built" event; None outside a request (S3, schedules)."""
+    return _response_ready.get()

@@ -68,12 +68,20 @@ def _flush(items: list[Push]) -> None:
         return
     settings = get_settings()
     deadline = time.monotonic() + settings.live_push_deadline_ms / 1000
-    future = _pool("deliver", 4).submit(_deliver, items, deadline)
     if settings.live_push_wait_ms:
+        future = _pool("deliver", 4).submit(_deliver, items, deadline, None)
         wait_for([future], timeout=settings.live_push_wait_ms / 1000)
+    else:
+        _pool("deliver", 4).submit(_deliver, items, deadline, binding.response_ready())
 
 
-def _deliver(items: list[Push], deadline: float) -> None:
+# How long delivery waits for its request's response to be built before going ahead anyway.
+RESPONSE_GRACE_SECONDS = 0.05
+
+
+def _deliver(items: list[Push], deadline: float, response_ready: threading.Event | None) -> None:
+    if response_ready is not None:
+        response_ready.wait(RESPONSE_GRACE_SECONDS)
     try:
         connections = registry.connections_of(u for item in items for u in item.user_ids)
         if not connections:

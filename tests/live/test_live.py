@@ -340,3 +340,33 @@ def test_each_family_member_gets_their_own_dashboard_as_get_dashboard_gives_it(a
     assert [b["name"] for b in pushed["saver"]["budget_status"]] == ["My eating out", "Family food"]
     assert [b["name"] for b in pushed["member"]["budget_status"]] == ["Family food"]
     assert pushed["saver"]["budget_status"][0]["state"] == "warning"
+
+
+def test_a_push_that_does_not_hold_the_write_up_still_arrives(api, listen, make_user, conn, monkeypatch):
+    """LIVE_PUSH_WAIT_MS=0 (the write returns at once): delivery waits for the write's response
+    to be built, then goes; nothing is lost."""
+    from chalicelib.infra.settings import get_settings
+
+    monkeypatch.setenv("LIVE_PUSH_WAIT_MS", "0")
+    get_settings.cache_clear()
+    try:
+        user = make_user()
+        account = make_account(conn, user["id"])
+        client = listen(user)
+        client.send({"action": "subscribe", "topics": ["dashboard"]})
+        assert client.next()["type"] == "subscribed"
+        status, _ = api.post(
+            "/transactions",
+            user,
+            {
+                "account_id": str(account),
+                "amount": "-4.00",
+                "description": "Tea",
+                "transaction_date": date.today().isoformat(),
+            },
+        )
+        assert status == 201
+        assert client.next()["data"]["spending_today"] == "4.00"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
