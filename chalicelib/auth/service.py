@@ -14,6 +14,7 @@ from chalicelib.auth.twofactor import account_subject, verify_second_factor
 from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, Unauthorized, ValidationFailed
 from chalicelib.infra import db
+from chalicelib.users.models import UserOut
 from chalicelib.users.service import load_user
 
 
@@ -49,7 +50,7 @@ def register(*, actor: Actor, data: RegisterIn) -> AuthOut:
             data={"email": data.email, "session_id": session_id},
         )
         user = load_user(conn, user_id=user_id)
-    return AuthOut(user=user, **tokens.model_dump())
+    return AuthOut(user=UserOut.model_validate(user), **tokens.model_dump())
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _sign_in(
         resource_id=session_id,
         data={"email": user["email"], "second_factor": attempt.factor, "new_device": new_device},
     )
-    return AuthOut(user=load_user(conn, user_id=user["id"]), **tokens.model_dump())
+    return AuthOut(user=UserOut.model_validate(load_user(conn, user_id=user["id"])), **tokens.model_dump())
 
 
 def _authenticate(conn: psycopg.Connection, *, email: str, password: str, code: str | None) -> _Attempt:

@@ -1,12 +1,14 @@
 """Request and response models of /bank-connections (API.md "Bank connections (Plaid)")."""
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from chalicelib.core.types import RequestModel, ResponseModel, Timestamp
 from chalicelib.ledger.accounts.models import AccountOut
+from chalicelib.ledger.accounts.service import to_out
 
 ConnectionStatus = Literal["active", "login_required", "error", "revoked"]
 
@@ -62,3 +64,28 @@ class SyncAccepted(ResponseModel):
     id: UUID
     status: Literal["sync_requested"]
     requested_at: Timestamp
+
+
+@dataclass(frozen=True)
+class BankConnection:
+    """A connection as the use cases answer it: its row and its linked accounts' rows."""
+
+    row: dict[str, Any]
+    accounts: list[dict[str, Any]]
+
+
+def connection_out(connection: BankConnection) -> ConnectionOut:
+    """The API's view of a connection: its institution and each linked account as GET /accounts shows it."""
+    row = connection.row
+    linked = [
+        LinkedAccountOut(
+            **to_out(a).model_dump(), plaid_account_id=a["plaid_account_id"], last_sync_at=a["last_sync_at"]
+        )
+        for a in connection.accounts
+    ]
+    return ConnectionOut(
+        **{k: row[k] for k in ("id", "provider", "user_id", "family_id", "status", "error_code", "last_sync_at")},
+        created_at=row["created_at"],
+        institution=InstitutionOut(id=row["institution_id"], name=row["institution_name"]),
+        accounts=linked,
+    )

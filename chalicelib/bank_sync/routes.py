@@ -13,6 +13,7 @@ from chalicelib.bank_sync.models import (
     LinkTokenOut,
     LinkTokenRequest,
     SyncAccepted,
+    connection_out,
 )
 
 routes = ApiBlueprint(__name__, tag="bank-connections")
@@ -30,19 +31,20 @@ def create_link_token(ctx: RequestContext, body: LinkTokenRequest):
               errors_=(403, 404, 409, NOT_CONFIGURED))  # fmt: skip
 def create_connection(ctx: RequestContext, body: ConnectionCreate):
     """Connect a bank with the public token Plaid Link returned; its accounts are linked."""
-    return service.connect(actor=ctx.actor, public_token=body.public_token, family_id=body.family_id)
+    return connection_out(service.connect(actor=ctx.actor, public_token=body.public_token, family_id=body.family_id))
 
 
 @routes.route("/bank-connections", query=ConnectionQuery, response=ConnectionList, errors_=(NOT_CONFIGURED,))
 def list_connections(ctx: RequestContext, query: ConnectionQuery):
     """The bank connections the caller can see."""
-    return service.list_connections(user_id=ctx.user_id, limit=query.limit, cursor=query.cursor)
+    connections, next_cursor = service.list_connections(user_id=ctx.user_id, limit=query.limit, cursor=query.cursor)
+    return ConnectionList(items=[connection_out(c) for c in connections], next_cursor=next_cursor)
 
 
 @routes.route("/bank-connections/{connection_id}", response=ConnectionOut, errors_=(404, NOT_CONFIGURED))
 def get_connection(ctx: RequestContext, connection_id: UUID):
     """One bank connection: status, last sync, accounts."""
-    return service.get_connection(user_id=ctx.user_id, connection_id=connection_id)
+    return connection_out(service.get_connection(user_id=ctx.user_id, connection_id=connection_id))
 
 
 @routes.route("/bank-connections/{connection_id}", method="DELETE", status=204, errors_=(403, 404, NOT_CONFIGURED))

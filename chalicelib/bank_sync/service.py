@@ -11,14 +11,7 @@ from uuid import UUID
 from chalicelib.audit.service import record_audit
 from chalicelib.bank_sync import mapping, providers, repo
 from chalicelib.bank_sync.linking import link_account
-from chalicelib.bank_sync.models import (
-    ConnectionList,
-    ConnectionOut,
-    InstitutionOut,
-    LinkedAccountOut,
-    LinkTokenOut,
-    SyncAccepted,
-)
+from chalicelib.bank_sync.models import BankConnection, LinkTokenOut, SyncAccepted
 from chalicelib.bank_sync.provider import BankProvider, ProviderError, ProviderItem
 from chalicelib.bank_sync.webhooks import request_sync
 from chalicelib.core import caching, paging
@@ -27,7 +20,6 @@ from chalicelib.errors import Conflict, DomainError, NotFound, RateLimited, Serv
 from chalicelib.families.access import MANAGE, READ, WRITE_TRANSACTIONS, Access, load_access
 from chalicelib.infra import db
 from chalicelib.infra.logging import logger
-from chalicelib.ledger.accounts.service import to_out
 
 
 class BankProviderFailed(DomainError):
@@ -58,21 +50,6 @@ def _call(fn, *args, **kwargs):
         raise provider_failure(exc) from None
 
 
-def _out(row: dict[str, Any], accounts: list[dict[str, Any]]) -> ConnectionOut:
-    linked = [
-        LinkedAccountOut(
-            **to_out(a).model_dump(), plaid_account_id=a["plaid_account_id"], last_sync_at=a["last_sync_at"]
-        )
-        for a in accounts
-    ]
-    return ConnectionOut(
-        **{k: row[k] for k in ("id", "provider", "user_id", "family_id", "status", "error_code", "last_sync_at")},
-        created_at=row["created_at"],
-        institution=InstitutionOut(id=row["institution_id"], name=row["institution_name"]),
-        accounts=linked,
-    )
-
-
 def _load(conn, access: Access, connection_id: UUID, *, need=READ, lock: bool = False) -> dict[str, Any]:
     row = repo.get_connection(conn, connection_id, lock=lock)
     if row is None:
@@ -92,7 +69,7 @@ def create_link_token(*, actor: Actor, family_id: UUID | None) -> LinkTokenOut:
     return LinkTokenOut(link_token=token.link_token, expiration=token.expiration)
 
 
-def connect(*, actor: Actor, public_token: str, family_id: UUID | None) -> ConnectionOut:
+def connect(*, actor: Actor, public_token: str, family_id: UUID | None) -> BankConnection:
     """Exchange Link's public token, keep the access token sealed, link the item's accounts."""
     provider = providers.provider()
     with db.transaction() as conn:
@@ -108,7 +85,7 @@ def connect(*, actor: Actor, public_token: str, family_id: UUID | None) -> Conne
         # Nothing of ours holds the token now: remove the item rather than leave it billed and orphaned.
         _forget_item(provider, exchanged.access_token)
         raise
-    db.after_commit(lambda: _request_sync_quietly(out.id, "linked"))
+    db.after_commit(lambda: _request_sync_quietly(out.row["id"], "linked"))
     return out
 
 
@@ -126,7 +103,9 @@ def _request_sync_quietly(connection_id: UUID, reason: str) -> None:
         logger.warning("first bank sync not requested; the schedule will run it", extra={"id": str(connection_id)})
 
 
-def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: str, item: ProviderItem):
+def _record_connection(
+    *, actor: Actor, family_id: UUID | None, access_token: str, item: ProviderItem
+) -> BankConnection:
     with db.transaction() as conn:
         if family_id is not None:
             load_access(conn, actor.user_id).require_family(family_id, MANAGE)
@@ -150,7 +129,7 @@ def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: st
                 conn, user_id=actor.user_id, connection=row, account=account, institution=item.institution_name
             )
         accounts = repo.linked_accounts(conn, [row["id"]])
-        out = _out(row, accounts)
+        out = BankConnection(row=row, accounts=accounts)
         record_audit(
             conn,
             actor=actor,
@@ -163,7 +142,7 @@ def _record_connection(*, actor: Actor, family_id: UUID | None, access_token: st
         return out
 
 
-def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> ConnectionList:
+def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> tuple[list[BankConnection], str | None]:
     """Bank connections the caller can see, oldest first."""
     providers.require_configured()
     after = paging.decode_created(cursor or None)
@@ -175,15 +154,15 @@ def list_connections(*, user_id: UUID, limit: int, cursor: str | None) -> Connec
     by_connection: dict[UUID, list] = {}
     for a in accounts:
         by_connection.setdefault(a["bank_connection_id"], []).append(a)
-    return ConnectionList(items=[_out(r, by_connection.get(r["id"], [])) for r in page], next_cursor=next_cursor)
+    return [BankConnection(row=r, accounts=by_connection.get(r["id"], [])) for r in page], next_cursor
 
 
-def get_connection(*, user_id: UUID, connection_id: UUID) -> ConnectionOut:
+def get_connection(*, user_id: UUID, connection_id: UUID) -> BankConnection:
     """One bank connection with its accounts."""
     providers.require_configured()
     with db.transaction() as conn:
         row = _load(conn, load_access(conn, user_id), connection_id)
-        return _out(row, repo.linked_accounts(conn, [row["id"]]))
+        return BankConnection(row=row, accounts=repo.linked_accounts(conn, [row["id"]]))
 
 
 def delete_connection(*, actor: Actor, connection_id: UUID) -> None:

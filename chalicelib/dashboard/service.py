@@ -69,7 +69,7 @@ def _build(conn, *, user_id: UUID, today: date) -> DashboardOut:
         income_month_to_date=figures["income_month"],
         top_categories=[TopCategory.model_validate(r) for r in repo.top_categories(conn, access, today)],
         budgets=budgets,
-        unread_notifications=unread_count(user_id=user_id).count,
+        unread_notifications=unread_count(user_id=user_id),
     )
 
 

@@ -20,7 +20,8 @@ def create_export(ctx: RequestContext, body: ExportCreate):
 @routes.route("/exports", query=ExportListQuery, response=ExportPage)
 def list_exports(ctx: RequestContext, query: ExportListQuery):
     """The caller's exports, newest first."""
-    return ExportPage.model_validate(service.list_exports(user_id=ctx.user_id, limit=query.limit, cursor=query.cursor))
+    exports, next_cursor = service.list_exports(user_id=ctx.user_id, limit=query.limit, cursor=query.cursor)
+    return ExportPage(items=[ExportOut.model_validate(e) for e in exports], next_cursor=next_cursor)
 
 
 @routes.route("/exports/{export_id}", response=ExportOut, errors_=(404,))

@@ -165,10 +165,10 @@ def get_export(*, user_id: UUID, export_id: UUID) -> dict[str, Any]:
     return _out(job)
 
 
-def list_exports(*, user_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_exports(*, user_id: UUID, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's exports, newest first."""
     after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
         jobs = repo.list_jobs(conn, user_id=user_id, limit=limit + 1, after=after)
     page, next_cursor = paging.page(jobs, limit)
-    return {"items": [_out(job) for job in page], "next_cursor": next_cursor}
+    return [_out(job) for job in page], next_cursor

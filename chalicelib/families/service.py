@@ -29,28 +29,34 @@ from chalicelib.families.models import FamilyCreate, FamilyOut, FamilyPatch, Mem
 from chalicelib.infra import db, outbox
 
 
-def _out(row: dict[str, Any], role: Role | str) -> FamilyOut:
-    return FamilyOut(**{**row, "role": role.name if isinstance(role, Role) else role})
+def _family(row: dict[str, Any], role: Role | str) -> dict[str, Any]:
+    """The family as the use cases answer it: its row and the caller's role in it."""
+    return {**row, "role": role.name if isinstance(role, Role) else role}
 
 
-def list_families(*, user_id: UUID) -> list[FamilyOut]:
+def _image(family: dict[str, Any]) -> dict[str, Any]:
+    """The audit image of a family: exactly what the API shows of it."""
+    return FamilyOut.model_validate(family).model_dump(mode="json")
+
+
+def list_families(*, user_id: UUID) -> list[dict[str, Any]]:
     """The caller's families with the caller's role in each."""
     with db.transaction() as conn:
-        return [_out(r, r["role"]) for r in repo.list_for_user(conn, user_id)]
+        return [_family(r, r["role"]) for r in repo.list_for_user(conn, user_id)]
 
 
-def get_family(*, user_id: UUID, family_id: UUID) -> FamilyOut:
+def get_family(*, user_id: UUID, family_id: UUID) -> dict[str, Any]:
     """One family the caller belongs to."""
     with db.transaction() as conn:
         role = load_access(conn, user_id).require_family(family_id, READ)
-        return _out(repo.get(conn, family_id), role)
+        return _family(repo.get(conn, family_id), role)
 
 
-def create_family(*, actor: Actor, data: FamilyCreate) -> FamilyOut:
+def create_family(*, actor: Actor, data: FamilyCreate) -> dict[str, Any]:
     """Create a family; the caller becomes its owner."""
     with db.transaction() as conn:
         family = repo.insert(conn, owner_id=actor.user_id, name=data.name, description=data.description)
-        out = _out(family, Role.owner)
+        out = _family(family, Role.owner)
         record_change(
             conn,
             actor=actor,
@@ -58,13 +64,13 @@ def create_family(*, actor: Actor, data: FamilyCreate) -> FamilyOut:
             resource_type="family",
             resource_id=family["id"],
             before=None,
-            after=out.model_dump(mode="json"),
+            after=_image(out),
             owners=[(actor.user_id, None)],
         )
         return out
 
 
-def update_family(*, actor: Actor, family_id: UUID, data: FamilyPatch) -> FamilyOut:
+def update_family(*, actor: Actor, family_id: UUID, data: FamilyPatch) -> dict[str, Any]:
     """Rename or describe a family (owner or admin)."""
     changes = data.model_dump(exclude_unset=True)
     with db.transaction() as conn:
@@ -77,11 +83,11 @@ def update_family(*, actor: Actor, family_id: UUID, data: FamilyPatch) -> Family
             action="family.update",
             resource_type="family",
             resource_id=family_id,
-            before=_out(before, role).model_dump(mode="json"),
-            after=_out(after, role).model_dump(mode="json"),
+            before=_image(_family(before, role)),
+            after=_image(_family(after, role)),
             owners=[(actor.user_id, family_id)],
         )
-        return _out(after, role)
+        return _family(after, role)
 
 
 def delete_family(*, actor: Actor, family_id: UUID) -> None:
@@ -116,14 +122,14 @@ def delete_family(*, actor: Actor, family_id: UUID) -> None:
         caching.invalidate_users(members)
 
 
-def list_members(*, user_id: UUID, family_id: UUID) -> list[MemberOut]:
+def list_members(*, user_id: UUID, family_id: UUID) -> list[dict[str, Any]]:
     """The members of a family the caller belongs to."""
     with db.transaction() as conn:
         load_access(conn, user_id).require_family(family_id, READ)
-        return [MemberOut(**r) for r in repo.members(conn, family_id)]
+        return repo.members(conn, family_id)
 
 
-def add_member(*, actor: Actor, family_id: UUID, data: MemberAdd) -> MemberOut:
+def add_member(*, actor: Actor, family_id: UUID, data: MemberAdd) -> dict[str, Any]:
     """Add an existing user to a family with a role (owner or admin)."""
     with db.transaction() as conn:
         repo.get(conn, family_id, for_update=True)
@@ -133,12 +139,12 @@ def add_member(*, actor: Actor, family_id: UUID, data: MemberAdd) -> MemberOut:
             raise NotFound("No user with this email", details=[{"field": "email", "message": "no such user"}])
         if not repo.add_member(conn, family_id, user["id"], data.role):
             raise Conflict("This user is already a member of the family")
-        member = MemberOut(**repo.member(conn, family_id, user["id"]))
+        member = repo.member(conn, family_id, user["id"])
         _record_member(conn, "family_member.create", family_id, None, member, actor=actor)
         return member
 
 
-def update_member(*, actor: Actor, family_id: UUID, user_id: UUID, data: MemberPatch) -> MemberOut:
+def update_member(*, actor: Actor, family_id: UUID, user_id: UUID, data: MemberPatch) -> dict[str, Any]:
     """Change a member's role; making someone owner hands ownership over (owner only)."""
     with db.transaction() as conn:
         repo.get(conn, family_id, for_update=True)  # one role change at a time per family
@@ -157,9 +163,9 @@ def update_member(*, actor: Actor, family_id: UUID, user_id: UUID, data: MemberP
             repo.set_owner(conn, family_id, user_id)
         elif my_role != Role.owner and Role[target["role"]] >= my_role and user_id != actor.user_id:
             raise Forbidden("Admins may change the roles of members and viewers only")
-        before = MemberOut(**target)
+        before = target
         repo.set_role(conn, family_id, user_id, new_role.name)
-        after = MemberOut(**repo.member(conn, family_id, user_id))
+        after = repo.member(conn, family_id, user_id)
         _record_member(conn, "family_member.update", family_id, before, after, actor=actor)
         return after
 
@@ -181,19 +187,24 @@ def remove_member(*, actor: Actor, family_id: UUID, user_id: UUID) -> None:
             if my_role != Role.owner and target_role >= my_role:
                 raise Forbidden("Admins may remove members and viewers only")
         repo.remove_member(conn, family_id, user_id)
-        _record_member(conn, "family_member.delete", family_id, MemberOut(**target), None, actor=actor)
+        _record_member(conn, "family_member.delete", family_id, target, None, actor=actor)
         caching.invalidate_users([user_id])
 
 
 def _record_member(conn, action: str, family_id: UUID, before, after, *, actor: Actor) -> None:
-    subject = before or after
+    """Audit a membership change; the images are the member as the API shows it."""
+    subject = MemberOut.model_validate(before or after)
     record_change(
         conn,
         actor=actor,
         action=action,
         resource_type="family_member",
         resource_id=subject.user_id,
-        before={"family_id": str(family_id), **before.model_dump(mode="json")} if before else None,
-        after={"family_id": str(family_id), **after.model_dump(mode="json")} if after else None,
+        before={"family_id": str(family_id), **MemberOut.model_validate(before).model_dump(mode="json")}
+        if before
+        else None,
+        after={"family_id": str(family_id), **MemberOut.model_validate(after).model_dump(mode="json")}
+        if after
+        else None,
         owners=[(actor.user_id, family_id), (subject.user_id, None)],
     )

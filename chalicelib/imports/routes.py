@@ -5,7 +5,15 @@ from uuid import UUID
 from chalicelib.api.context import RequestContext
 from chalicelib.api.routing import ApiBlueprint
 from chalicelib.imports import service
-from chalicelib.imports.models import ImportConfirm, ImportCreate, ImportListQuery, ImportOut, ImportPage, ImportUpload
+from chalicelib.imports.models import (
+    ImportConfirm,
+    ImportCreate,
+    ImportListQuery,
+    ImportOut,
+    ImportPage,
+    ImportUpload,
+    import_out,
+)
 
 routes = ApiBlueprint(__name__, tag="imports")
 
@@ -31,13 +39,13 @@ def create_import(ctx: RequestContext, body: ImportCreate):
 )  # fmt: skip
 def confirm_import(ctx: RequestContext, import_id: UUID, body: ImportConfirm):
     """Import a previewed or failed import's file, with a column mapping if given (saved for the account)."""
-    return service.confirm_import(actor=ctx.actor, import_id=import_id, mapping=body.mapping)
+    return import_out(service.confirm_import(actor=ctx.actor, import_id=import_id, mapping=body.mapping))
 
 
 @routes.route("/imports", query=ImportListQuery, response=ImportPage)
 def list_imports(ctx: RequestContext, query: ImportListQuery):
     """The caller's statement imports, newest first."""
-    return service.list_imports(
+    imports, next_cursor = service.list_imports(
         user_id=ctx.user_id,
         limit=query.limit,
         cursor=query.cursor,
@@ -45,9 +53,10 @@ def list_imports(ctx: RequestContext, query: ImportListQuery):
         status=query.status,
         sync_type=query.sync_type,
     )
+    return ImportPage(items=[import_out(i) for i in imports], next_cursor=next_cursor)
 
 
 @routes.route("/imports/{import_id}", response=ImportOut, errors_=(404,))
 def get_import(ctx: RequestContext, import_id: UUID):
     """One statement import: status, counts and every bad line of a failed file."""
-    return service.get_import(user_id=ctx.user_id, import_id=import_id)
+    return import_out(service.get_import(user_id=ctx.user_id, import_id=import_id))

@@ -1,6 +1,7 @@
 """Use cases of the imports API: ask for an upload URL, confirm a previewed (or failed)
 import, read one's imports."""
 
+from typing import Any
 from uuid import UUID, uuid4
 
 from chalicelib.audit.service import record_audit
@@ -9,7 +10,7 @@ from chalicelib.core.actor import Actor
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.families.access import WRITE_TRANSACTIONS, load_access
 from chalicelib.imports import processing, repo
-from chalicelib.imports.models import ColumnMapping, ImportOut, ImportPage, ImportUpload, import_out
+from chalicelib.imports.models import ColumnMapping, ImportUpload
 from chalicelib.infra import db, storage
 from chalicelib.infra.settings import get_settings
 
@@ -78,7 +79,7 @@ def request_import(
 CONFIRMABLE = ("preview", "failed")
 
 
-def confirm_import(*, actor: Actor, import_id: UUID, mapping: ColumnMapping | None) -> ImportOut:
+def confirm_import(*, actor: Actor, import_id: UUID, mapping: ColumnMapping | None) -> dict[str, Any]:
     """Book a previewed or failed import's file (with the mapping, saved for the account)."""
     user_id = actor.user_id
     with db.transaction() as conn:
@@ -122,13 +123,13 @@ def confirm_import(*, actor: Actor, import_id: UUID, mapping: ColumnMapping | No
     return get_import(user_id=user_id, import_id=import_id)
 
 
-def get_import(*, user_id: UUID, import_id: UUID) -> ImportOut:
+def get_import(*, user_id: UUID, import_id: UUID) -> dict[str, Any]:
     """One of the caller's imports."""
     with db.transaction() as conn:
         row = repo.get_log(conn, log_id=import_id, user_id=user_id)
     if row is None:
         raise NotFound("Import not found")
-    return import_out(row)
+    return row
 
 
 def list_imports(
@@ -139,7 +140,7 @@ def list_imports(
     account_id: UUID | None,
     status: str | None,
     sync_type: str = "csv_import",
-) -> ImportPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's imports (or bank-sync runs), newest first."""
     after = paging.decode_created(cursor or None)
     with db.transaction() as conn:
@@ -147,5 +148,4 @@ def list_imports(
             conn, user_id=user_id, limit=limit + 1, after=after, account_id=account_id, status=status,
             sync_type=sync_type,
         )  # fmt: skip
-    page, next_cursor = paging.page(rows, limit)
-    return ImportPage(items=[import_out(r) for r in page], next_cursor=next_cursor)
+    return paging.page(rows, limit)

@@ -16,7 +16,7 @@ from chalicelib.errors import NotFound
 from chalicelib.infra import db
 from chalicelib.live import hooks as live_hooks
 from chalicelib.notifications import repo
-from chalicelib.notifications.models import NotificationOut, NotificationPage, UnreadCount
+from chalicelib.notifications.models import NotificationOut
 
 # The RETURNING clause of an INSERT INTO notifications whose rows go to announce_created.
 RETURNING = repo.RETURNING
@@ -64,29 +64,28 @@ def announce_created(rows: list[dict[str, Any]]) -> None:
 
 def list_notifications(
     *, user_id: UUID, unread: bool | None, type: str | None, cursor: str | None, limit: int
-) -> NotificationPage:
+) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's live notifications, newest first."""
     after = decode_created(cursor)
     with db.transaction() as conn:
         rows = repo.list_for_user(conn, user_id=user_id, unread=unread, type=type, after=after, limit=limit)
-    items, next_cursor = page(rows, limit)
-    return NotificationPage(items=[NotificationOut.model_validate(r) for r in items], next_cursor=next_cursor)
+    return page(rows, limit)
 
 
-def unread_count(*, user_id: UUID) -> UnreadCount:
+def unread_count(*, user_id: UUID) -> int:
     """How many live notifications the caller has not read."""
     with db.transaction() as conn:
-        return UnreadCount(count=repo.unread_count(conn, user_id=user_id))
+        return repo.unread_count(conn, user_id=user_id)
 
 
-def mark_read(*, user_id: UUID, notification_id: UUID) -> NotificationOut:
+def mark_read(*, user_id: UUID, notification_id: UUID) -> dict[str, Any]:
     """Mark one of the caller's notifications read (reading it again changes nothing)."""
     with db.transaction() as conn:
         row = repo.mark_read(conn, user_id=user_id, notification_id=notification_id)
         if row is None:
             raise NotFound("Notification not found")
         invalidate_users([user_id])
-        return NotificationOut.model_validate(row)
+        return row
 
 
 def mark_all_read(*, user_id: UUID) -> None:

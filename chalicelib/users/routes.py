@@ -12,13 +12,13 @@ routes = ApiBlueprint(__name__, tag="users")
 @routes.route("/users/me", response=UserOut)
 def get_me(ctx: RequestContext):
     """The caller's profile."""
-    return service.get_me(user_id=ctx.user_id)
+    return UserOut.model_validate(service.get_me(user_id=ctx.user_id))
 
 
 @routes.route("/users/me", method="PATCH", body=UserPatch, response=UserOut)
 def update_me(ctx: RequestContext, body: UserPatch):
     """Change the caller's profile fields; null clears an optional one."""
-    return service.update_me(actor=ctx.actor, data=body)
+    return UserOut.model_validate(service.update_me(actor=ctx.actor, data=body))
 
 
 @routes.route("/users/me/password", method="POST", body=PasswordChange, status=204, errors_=(401,))

@@ -13,47 +13,47 @@ from chalicelib.core.caching import invalidate_users
 from chalicelib.errors import NotFound
 from chalicelib.infra import crypto, db
 from chalicelib.users import repo
-from chalicelib.users.models import UserOut, UserPatch
+from chalicelib.users.models import UserPatch
 
 PHONE_CONTEXT = "users.phone"
 BIRTH_DATE_CONTEXT = "users.date_of_birth"
 
 
-def to_user_out(row: dict[str, Any]) -> UserOut:
-    """A users row (with the encrypted columns) as the owner sees it."""
+def _profile(row: dict[str, Any]) -> dict[str, Any]:
+    """A users row (with the encrypted columns) as the owner sees it: decrypted, defaults filled."""
     phone = crypto.decrypt(row["phone_enc"], context=PHONE_CONTEXT) if row["phone_enc"] else None
     birth = row["date_of_birth_enc"]
-    return UserOut(
-        id=row["id"],
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        phone=phone,
-        date_of_birth=date.fromisoformat(crypto.decrypt(birth, context=BIRTH_DATE_CONTEXT)) if birth else None,
-        timezone=row["timezone"] or "UTC",
-        locale=row["locale"] or "en-US",
-        role=row["role"],
-        status=row["status"],
-        email_verified=bool(row["email_verified"]),
-        two_factor_enabled=bool(row["two_factor_enabled"]),
-        created_at=row["created_at"],
-    )
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "phone": phone,
+        "date_of_birth": date.fromisoformat(crypto.decrypt(birth, context=BIRTH_DATE_CONTEXT)) if birth else None,
+        "timezone": row["timezone"] or "UTC",
+        "locale": row["locale"] or "en-US",
+        "role": row["role"],
+        "status": row["status"],
+        "email_verified": bool(row["email_verified"]),
+        "two_factor_enabled": bool(row["two_factor_enabled"]),
+        "created_at": row["created_at"],
+    }
 
 
-def load_user(conn: psycopg.Connection, *, user_id: UUID) -> UserOut:
+def load_user(conn: psycopg.Connection, *, user_id: UUID) -> dict[str, Any]:
     row = repo.get_user(conn, user_id=user_id)
     if row is None:
         raise NotFound("User not found")
-    return to_user_out(row)
+    return _profile(row)
 
 
-def get_me(*, user_id: UUID) -> UserOut:
+def get_me(*, user_id: UUID) -> dict[str, Any]:
     """The caller's profile."""
     with db.transaction() as conn:
         return load_user(conn, user_id=user_id)
 
 
-def update_me(*, actor: Actor, data: UserPatch) -> UserOut:
+def update_me(*, actor: Actor, data: UserPatch) -> dict[str, Any]:
     """Change the fields the caller sent; null clears an optional one."""
     user_id = actor.user_id
     sent = data.model_fields_set
@@ -83,7 +83,7 @@ def update_me(*, actor: Actor, data: UserPatch) -> UserOut:
                 data={"fields": sorted(sent)},
             )
             invalidate_users([user_id])  # the timezone moves "today" on dashboards and budgets
-        return to_user_out(row)
+        return _profile(row)
 
 
 def _digits(phone: str) -> str:
