@@ -276,3 +276,18 @@ def log_lines():
     yield stream
     logger.removeHandler(handler)
     logger.setLevel(previous)
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Override settings for one test through the environment (the object is frozen and cached)."""
+    from chalicelib.infra.settings import get_settings
+
+    def apply(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(name.upper(), str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -20,20 +20,6 @@ TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
-def settings_env(monkeypatch):
-    from chalicelib.infra.settings import get_settings
-
-    def apply(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
 def books(conn, make_user):
     owner, member = make_user(), make_user()
     family = factories.make_family(conn, owner["id"], members={member["id"]: "member"})

@@ -51,21 +51,6 @@ def login(client, email, password=PASSWORD, headers=None, **body):
     return post(client, "/auth/login", {"email": email, "password": password, **body}, headers=headers)
 
 
-@pytest.fixture
-def settings_env(monkeypatch):
-    """Override settings for one test through the environment (the object is frozen and cached)."""
-    from chalicelib.infra.settings import get_settings
-
-    def apply(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
 class FakeClock:
     def __init__(self, start):
         self.now = start

@@ -26,20 +26,6 @@ def _bucket(storage_clean):
 
 
 @pytest.fixture
-def settings_env(monkeypatch):
-    from chalicelib.infra.settings import get_settings
-
-    def apply(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
 def empty_database():
     """A database that does not exist yet (restore creates and migrates it); dropped after."""
     name = f"{TEST_DB}_restore"

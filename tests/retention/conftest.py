@@ -9,21 +9,6 @@ def _bucket(storage_clean):
     return storage_clean
 
 
-@pytest.fixture
-def settings_env(monkeypatch):
-    """Override settings for one test through the environment (the object is frozen and cached)."""
-    from chalicelib.infra.settings import get_settings
-
-    def apply(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
 def balances(conn) -> dict:
     """Every account's stored balance next to the rule: opening + non-cancelled live and archived."""
     rows = conn.execute(
