@@ -44,6 +44,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class AmountOutOfRange(Conflict):
+    """A write would take a stored sum (a balance, a total) past what NUMERIC(15,2) holds,
+    although each amount sent was valid: refused like a balance below zero, not a crash."""
+
+    def __init__(self, message: str = "This would take a balance beyond 13 digits, more than an account can hold"):
+        super().__init__(message)
+
+
 class BalanceBelowZero(Conflict):
     """A write would take a savings or investment account below zero (its CHECK refused it)."""
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors as pg_errors
 
-from chalicelib.errors import BalanceBelowZero, DomainError
+from chalicelib.errors import AmountOutOfRange, BalanceBelowZero, DomainError
 
 # constraint name -> the domain error it means
 CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
@@ -25,6 +25,10 @@ def domain_error(exc: BaseException) -> DomainError | None:
     if isinstance(exc, pg_errors.IntegrityError):
         make = CONSTRAINT_ERRORS.get(getattr(exc.diag, "constraint_name", None) or "")
         return make() if make else None
+    if isinstance(exc, pg_errors.NumericValueOutOfRange):
+        # Every amount the API takes fits NUMERIC(15,2); only a sum the database keeps (the
+        # balance triggers add an opening balance or a transaction to it) can overflow.
+        return AmountOutOfRange()
     return None
 
 
@@ -32,7 +36,7 @@ def domain_error(exc: BaseException) -> DomainError | None:
 def mapped_errors() -> Iterator[None]:
     try:
         yield
-    except pg_errors.IntegrityError as exc:
+    except (pg_errors.IntegrityError, pg_errors.NumericValueOutOfRange) as exc:
         mapped = domain_error(exc)
         if mapped is None:
             raise

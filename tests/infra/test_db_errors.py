@@ -4,7 +4,7 @@ through any statement or COPY of the pool's connections; unnamed constraints sta
 import psycopg
 import pytest
 
-from chalicelib.errors import BalanceBelowZero
+from chalicelib.errors import AmountOutOfRange, BalanceBelowZero
 from chalicelib.infra import db
 from tests.factories import make_account
 
@@ -31,3 +31,14 @@ def test_a_constraint_that_means_nothing_to_a_caller_stays_a_database_error(make
     account = make_account(conn, user["id"])
     with pytest.raises(psycopg.errors.NotNullViolation), db.transaction() as tx:
         tx.execute("UPDATE accounts SET name = NULL WHERE id = %s", (account,))
+
+
+def test_a_balance_pushed_past_numeric_15_2_is_a_conflict_not_a_crash(make_user, conn, services):
+    """Regression (fuzz): PATCH /accounts with opening_balance 9999999999999.98 on an account
+    holding money overflowed the balance in its trigger and answered 500."""
+    user = make_user()
+    account = make_account(conn, user["id"], opening_balance="100.00")
+    with pytest.raises(AmountOutOfRange) as raised, db.transaction() as tx:
+        tx.execute("UPDATE accounts SET balance = balance + 9999999999999.98 WHERE id = %s", (account,))
+    assert raised.value.status == 409
+    assert conn.execute("SELECT balance FROM accounts WHERE id = %s", (account,)).fetchone()["balance"] == 100

@@ -72,6 +72,20 @@ def test_savings_cannot_go_below_zero(api, make_user, conn):
     assert balance(conn, acc["id"]) == "10.00"
 
 
+def test_an_opening_balance_that_would_overflow_the_balance_is_refused(api, make_user, conn):
+    """Regression (fuzz): a valid opening balance that takes the balance past 13 digits was a 500."""
+    user = make_user()
+    acc = api.post("/accounts", user, {"name": "Current", "type": "checking", "opening_balance": "0.00"}).body
+    api.post(
+        "/transactions",
+        user,
+        {"account_id": acc["id"], "amount": "500.00", "description": "Pay", "transaction_date": "2025-01-02"},
+    )
+    r = api.patch(f"/accounts/{acc['id']}", user, {"opening_balance": "9999999999999.98"})
+    assert r.status == 409 and r.body["error"]["code"] == "conflict"
+    assert balance(conn, acc["id"]) == "500.00"
+
+
 def test_delete_removes_an_unused_account_and_deactivates_a_used_one(api, make_user, conn):
     user = make_user()
     unused = api.post("/accounts", user, {"name": "Unused", "type": "checking"}).body
