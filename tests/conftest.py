@@ -291,3 +291,20 @@ def settings_env(monkeypatch):
     yield apply
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def es_at(monkeypatch):
+    """Point the app at this Elasticsearch URL for one test (a closed port: the node is down)."""
+    from chalicelib.infra import es_client
+    from chalicelib.infra.settings import get_settings
+
+    def point(url):
+        monkeypatch.setenv("ELASTICSEARCH_URL", url)
+        get_settings.cache_clear()
+        es_client.reset()
+
+    yield point
+    monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
+    get_settings.cache_clear()
+    es_client.reset()

@@ -5,25 +5,9 @@ import json
 import socket
 from datetime import date
 
-import pytest
-
 from chalicelib.core import caching
 from chalicelib.infra import es_client
-from chalicelib.infra.settings import get_settings
 from tests import factories
-
-
-@pytest.fixture
-def es_at(monkeypatch):
-    def point(url):
-        monkeypatch.setenv("ELASTICSEARCH_URL", url)
-        get_settings.cache_clear()
-        es_client.reset()
-
-    yield point
-    monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
-    get_settings.cache_clear()
-    es_client.reset()
 
 
 def _closed_port() -> int:

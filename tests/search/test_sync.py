@@ -6,11 +6,8 @@ import socket
 import threading
 import time
 
-import pytest
-
 from chalicelib.cli import main
-from chalicelib.infra import es_client, outbox
-from chalicelib.infra.settings import get_settings
+from chalicelib.infra import outbox
 from chalicelib.search.sync import MAX_ATTEMPTS, run_search_sync
 from tests import factories
 
@@ -69,19 +66,6 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def es_at(monkeypatch):
-    def point(url):
-        monkeypatch.setenv("ELASTICSEARCH_URL", url)
-        get_settings.cache_clear()
-        es_client.reset()
-
-    yield point
-    monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
-    get_settings.cache_clear()
-    es_client.reset()
 
 
 def test_on_the_postgres_engine_the_run_marks_the_outbox_processed(db_url, conn):
