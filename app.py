@@ -77,6 +77,18 @@ def ws_disconnect(event: APIGatewayWebSocketEvent, context: LambdaContext):
     return connections.close_connection(connection_id=event.request_context.connection_id)
 
 
+# The push function: a write hands its pushes here in one asynchronous invoke after its
+# commit (LIVE_PUSH_FUNCTION), so delivery runs outside the writer's process.
+@app.lambda_function(name="live_push")
+@logger.inject_lambda_context
+def live_push(event: dict, context: LambdaContext):
+    from chalicelib.infra.logging import configure
+    from chalicelib.live import publisher
+
+    configure()
+    return publisher.deliver_handed_off(event)
+
+
 # Scheduled jobs (chalicelib/jobs.py imports each job's module when it runs).
 @app.schedule(Rate(1, unit=Rate.DAYS), name="partitions")
 @typed_event("EventBridgeEvent")

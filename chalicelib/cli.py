@@ -109,18 +109,23 @@ def _cmd_bridge(args) -> int:
 def _cmd_ws_gateway(args) -> int:
     import importlib
 
-    from chalicelib.local.ws_gateway import LocalWebsocketGateway, handlers_of
+    from chalicelib.local.ws_gateway import LocalWebsocketGateway, functions_of, handlers_of
 
+    app_module = importlib.import_module("app")
     gateway = LocalWebsocketGateway(
-        handlers_of(importlib.import_module("app")),
+        handlers_of(app_module),
         host=args.host,
         port=args.port,
         management_port=args.management_port,
+        functions=functions_of(app_module),
     ).start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"local WebSocket gateway on {gateway.url} (management API {gateway.management_url})", flush=True)
+    print(
+        f"local WebSocket gateway on {gateway.url} (management API and Lambda Invoke API {gateway.management_url})",
+        flush=True,
+    )
     stop.wait()
     gateway.stop()
     return 0

@@ -168,6 +168,15 @@ class Settings(BaseSettings):
     # Frames in flight at once per process, each one management API request (mostly
     # waiting on the network; bench/live.py: 16 gave a 50-recipient write a lower p95 than 8).
     live_push_workers: int = Field(default=16, ge=1)
+    # The push function (app.py `live_push`) that delivers a write's pushes: the writer hands
+    # them over in one asynchronous Lambda invoke (InvocationType=Event) after its commit and
+    # returns, so the registry lookups, the figures and the sends run in another process.
+    # `fiscaflow-{stage}-live_push` in AWS (Chalice's name for it); unset: the writer's own
+    # process delivers them (tests through chalice.test.Client, `chalice local` alone).
+    live_push_function: str | None = None
+    # Where that invoke goes: unset = Lambda's regional endpoint; under `make run` the local
+    # gateway, which answers the Lambda Invoke API beside the management API (:8002).
+    live_push_invoke_endpoint: str | None = None
 
     @field_validator("jwt_signing_key")
     @classmethod

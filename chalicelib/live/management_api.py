@@ -33,11 +33,13 @@ class ManagementWebsocketAPI(WebsocketAPI):
     def _get_client(self) -> Any:
         with self._lock:
             if self.session is None:
-                self.session = _session()
+                self.session = boto_session()
             return super()._get_client()
 
 
-def _session() -> Any:
+def boto_session() -> Any:
+    """A boto3 session for the push path's clients (management API, the push function's
+    invoke): one try, short timeouts, and stand-in credentials where none exist locally."""
     import boto3
     import botocore.config
     import botocore.session

@@ -3,10 +3,18 @@ and, once it commits, delivered through `app.websocket_api.send` to the connecti
 everyone in their audience who subscribed to the topic. Never before the commit, never
 for a rolled-back change; a gone connection leaves the registry.
 
-Best effort and bounded: delivery runs on worker threads; the write waits for it at most
-`live_push_wait_ms` and a push not sent `live_push_deadline_ms` after the commit is
-dropped. Redis down (no registry) means nothing is pushed and nothing else changes."""
+Where delivery runs: with a push function configured (`live_push_function`), the writer
+only hands its pushes over (audience, topic, ready frame; dashboards are built later) in
+one asynchronous invoke of that function (live.handoff), which delivers them with
+`_deliver` in its own process; without one, `_deliver` runs in the writer's process.
+Either way the same `_deliver` sends.
 
+Best effort and bounded: the hand-off (or the delivery) runs on a worker thread; the write
+waits for it at most `live_push_wait_ms`; a hand-off that fails is logged and its pushes
+dropped; a push not sent `live_push_deadline_ms` after the commit is dropped. Redis down
+(no registry) means nothing is pushed and nothing else changes."""
+
+import json
 import threading
 import time
 from collections.abc import Iterable
@@ -21,7 +29,7 @@ from chalice.app import WebsocketDisconnectedError
 from chalicelib.infra import cache, db
 from chalicelib.infra.logging import logger
 from chalicelib.infra.settings import get_settings
-from chalicelib.live import binding, figures, registry
+from chalicelib.live import binding, figures, handoff, registry
 from chalicelib.live.topics import frame
 
 
@@ -67,21 +75,69 @@ def _flush(items: list[Push]) -> None:
     if api is None or getattr(api, "endpoint", None) is None or cache.client() is None:
         return
     settings = get_settings()
-    deadline = time.monotonic() + settings.live_push_deadline_ms / 1000
+    # Wall-clock time: the deadline travels with a hand-off to another process.
+    deadline = time.time() + settings.live_push_deadline_ms / 1000
+    work = _hand_off if settings.live_push_function else _deliver_after
     if settings.live_push_wait_ms:
-        future = _pool("deliver", 4).submit(_deliver, items, deadline, None)
+        future = _pool("deliver", 4).submit(work, items, deadline, None)
         wait_for([future], timeout=settings.live_push_wait_ms / 1000)
     else:
-        _pool("deliver", 4).submit(_deliver, items, deadline, binding.response_ready())
+        _pool("deliver", 4).submit(work, items, deadline, binding.response_ready())
 
 
 # How long delivery waits for its request's response to be built before going ahead anyway.
 RESPONSE_GRACE_SECONDS = 0.05
 
 
-def _deliver(items: list[Push], deadline: float, response_ready: threading.Event | None) -> None:
+def _hand_off(items: list[Push], deadline: float, response_ready: threading.Event | None) -> None:
+    """Give these pushes to the push function in one invoke; a failure drops them."""
     if response_ready is not None:
         response_ready.wait(RESPONSE_GRACE_SECONDS)
+    function = get_settings().live_push_function
+    try:
+        handoff.invoke(function, encode(items, deadline))
+    except Exception as exc:
+        logger.warning(
+            "live hand-off failed, its pushes are dropped",
+            extra={"function": function, "pushes": len(items), "error": type(exc).__name__},
+        )
+
+
+def encode(items: list[Push], deadline: float) -> bytes:
+    """The push function's event: what was gathered, and the deadline (epoch seconds)."""
+    pushes = [{"users": sorted(str(u) for u in i.user_ids), "topic": i.topic, "message": i.message} for i in items]
+    return json.dumps({"deadline": deadline, "pushes": pushes}, separators=(",", ":")).encode()
+
+
+def decode(event: dict[str, Any]) -> tuple[list[Push], float]:
+    items = [
+        Push(frozenset(UUID(u) for u in p["users"]), p["topic"], p.get("message")) for p in event.get("pushes", ())
+    ]
+    return items, float(event["deadline"])
+
+
+def deliver_handed_off(event: dict[str, Any]) -> dict[str, int]:
+    """The push function: deliver what a writer handed over, until its deadline."""
+    try:
+        items, deadline = decode(event)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("live push event not understood, dropped")
+        return {"pushes": 0}
+    api = binding.websocket_api()
+    if items and api is not None and getattr(api, "endpoint", None) is not None:
+        _deliver(items, deadline)
+    return {"pushes": len(items)}
+
+
+def _deliver_after(items: list[Push], deadline: float, response_ready: threading.Event | None) -> None:
+    if response_ready is not None:
+        response_ready.wait(RESPONSE_GRACE_SECONDS)
+    _deliver(items, deadline)
+
+
+def _deliver(items: list[Push], deadline: float) -> None:
+    """Every push to the subscribed connections of its audience; the one delivery path,
+    in the writer's process or in the push function's."""
     try:
         connections = registry.connections_of(u for item in items for u in item.user_ids)
         if not connections:
@@ -104,7 +160,7 @@ def _deliver(items: list[Push], deadline: float, response_ready: threading.Event
         # Ready frames leave at once; the dashboards' figures are built meanwhile, for all
         # recipients together (live.figures), and their frames follow.
         sent = [pool.submit(_send_to, c, message, deadline) for c, message in frames]
-        if dashboards and time.monotonic() < deadline:
+        if dashboards and time.time() < deadline:
             for user_id, message in dashboard_frames(sorted(dashboards)).items():
                 sent.extend(pool.submit(_send_to, c, message, deadline) for c in dashboards[user_id])
         wait_for(sent)
@@ -126,7 +182,7 @@ def send(connection_id: str, message: str, *, user_id: UUID | None = None, deadl
     api = binding.websocket_api()
     if api is None:
         return False
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and time.time() > deadline:
         logger.warning("live push dropped after its deadline", extra={"connection_id": connection_id})
         return False
     try:

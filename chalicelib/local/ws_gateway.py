@@ -9,6 +9,11 @@ app, so `make run` pushes through the very code path that runs in AWS.
   apigatewaymanagementapi: `POST /@connections/{id}`, also `GET` and `DELETE`) answers
   on a second port (8002): the `websockets` server speaks only GET. A connection that is
   not open answers 410 GoneException, as API Gateway does.
+* The same port answers the Lambda Invoke API for the app's `@app.lambda_function`s
+  (`POST /2015-03-31/functions/{name}/invocations`, boto3's `lambda` client with
+  endpoint_url): the push function a write hands its pushes to (LIVE_PUSH_FUNCTION) runs
+  here, in this process, on worker threads; `InvocationType: Event` is answered 202 at
+  once, as Lambda does once it has queued the event.
 
 Only this module imports `websockets`; the Lambda package never needs it."""
 
@@ -45,6 +50,31 @@ def handlers_of(app_module: ModuleType) -> dict[str, Callable[[dict, Any], Any]]
     return found
 
 
+def functions_of(app_module: ModuleType) -> dict[str, Callable[[dict, Any], Any]]:
+    """The app's pure Lambda functions by name (what the Invoke API runs)."""
+    found = {}
+    for function in app_module.app.pure_lambda_functions:
+        module_name, _, attr = function.handler_string.rpartition(".")
+        found[function.name] = getattr(importlib.import_module(module_name), attr)
+    return found
+
+
+_INVOKE_PREFIX = "/2015-03-31/functions/"
+
+
+def _function_name(path: str) -> str | None:
+    """{name} of /2015-03-31/functions/{name}/invocations: a name, a full
+    {app}-{stage}-{name} or an ARN (arn:aws:lambda:…:function:{name}[:qualifier])."""
+    path = unquote(urlsplit(path).path)
+    if not path.startswith(_INVOKE_PREFIX) or not path.endswith("/invocations"):
+        return None
+    name = path[len(_INVOKE_PREFIX) : -len("/invocations")]
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        name = parts[6] if len(parts) > 6 else ""
+    return name or None
+
+
 class _Connection:
     __slots__ = ("id", "opened", "ws")
 
@@ -64,8 +94,12 @@ class LocalWebsocketGateway:
         management_port: int = 8002,
         stage: str = "api",
         workers: int = 16,
+        functions: dict[str, Callable[[dict, Any], Any]] | None = None,
+        function_workers: int = 4,
     ):
         self.handlers = handlers
+        self.functions = functions or {}
+        self._invocations = ThreadPoolExecutor(max_workers=function_workers, thread_name_prefix="ws-invoke")
         self.host, self.port, self.management_port, self.stage = host, port, management_port, stage
         self._connections: dict[str, _Connection] = {}
         self._sending: set[asyncio.Future] = set()
@@ -99,6 +133,7 @@ class LocalWebsocketGateway:
             self._management.shutdown()
             self._management.server_close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._invocations.shutdown(wait=False, cancel_futures=True)
 
     @property
     def url(self) -> str:
@@ -179,6 +214,31 @@ class LocalWebsocketGateway:
         finally:
             self._connections.pop(conn.id, None)
             await self._invoke("$disconnect", self._event("$disconnect", conn.id))
+
+    # --- the Lambda Invoke API --------------------------------------------------------
+
+    def function(self, name: str) -> tuple[str, Callable[[dict, Any], Any]] | None:
+        """The function a name means: its own name, or Chalice's deployed {app}-{stage}-{name}."""
+        for own, handler in self.functions.items():
+            if name == own or name.endswith(f"-{own}"):
+                return name, handler
+        return None
+
+    def invoke(self, name: str, handler: Callable[[dict, Any], Any], payload: bytes, asynchronous: bool) -> Any:
+        """Run the function on the invocation workers: queued (Event) or awaited (RequestResponse)."""
+        event = json.loads(payload or b"{}")
+        future = self._invocations.submit(self._run_function, name, handler, event)
+        return None if asynchronous else future.result()
+
+    @staticmethod
+    def _run_function(name: str, handler: Callable[[dict, Any], Any], event: dict) -> Any:
+        from chalicelib.infra.lambda_events import LocalContext
+
+        try:
+            return handler(event, LocalContext(function_name=name))
+        except Exception:
+            logger.exception("local function failed", extra={"function": name})
+            raise
 
     # --- the management API -----------------------------------------------------------
 
@@ -264,8 +324,47 @@ def _management_handler(gateway: LocalWebsocketGateway) -> type[BaseHTTPRequestH
         def _gone(self) -> None:
             self._answer(410, {"message": None}, error_type="GoneException")
 
+        def _invoke(self, name: str, data: bytes) -> None:
+            found = gateway.function(name)
+            if found is None:
+                message = f"Function not found: {name}"
+                self._answer(404, {"Type": "User", "message": message}, error_type="ResourceNotFoundException")
+                return
+            asynchronous = self.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event"
+            try:
+                result = gateway.invoke(*found, data, asynchronous)
+            except ValueError:
+                self._answer(
+                    400,
+                    {"Type": "User", "message": "Could not parse request body into json"},
+                    error_type="InvalidRequestContentException",
+                )
+                return
+            except Exception as exc:
+                # Lambda answers 200 with the error in the body and X-Amz-Function-Error.
+                raw = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
+                self._raw(200, raw, {"X-Amz-Function-Error": "Unhandled"})
+                return
+            if asynchronous:
+                self._raw(202, b"", {})
+            else:
+                self._raw(200, json.dumps(result).encode(), {"X-Amz-Executed-Version": "$LATEST"})
+
+        def _raw(self, status: int, raw: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
         def do_POST(self) -> None:
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            function_name = _function_name(self.path)
+            if function_name is not None:
+                self._invoke(function_name, data)
+                return
             connection_id = self._connection_id()
             if connection_id is None:
                 self._answer(404, {"message": "Not Found"})

@@ -10,9 +10,11 @@ from tests.budgets.conftest import api, cats  # noqa: F401 - shared fixtures
 def gateway(services):
     """The local WebSocket gateway on free ports, the app's pushes pointed at it."""
     import app as app_module
-    from chalicelib.local.ws_gateway import LocalWebsocketGateway, handlers_of
+    from chalicelib.local.ws_gateway import LocalWebsocketGateway, functions_of, handlers_of
 
-    gw = LocalWebsocketGateway(handlers_of(app_module), port=0, management_port=0).start()
+    gw = LocalWebsocketGateway(
+        handlers_of(app_module), port=0, management_port=0, functions=functions_of(app_module)
+    ).start()
     websocket_api = app_module.app.websocket_api
     previous = websocket_api.endpoint
     websocket_api.configure_endpoint(gw.management_url)
@@ -20,6 +22,21 @@ def gateway(services):
     if previous:
         websocket_api.configure_endpoint(previous)
     gw.stop()
+
+
+@pytest.fixture
+def handed_off(gateway, settings_env):
+    """Writes hand their pushes to the push function through the gateway's Invoke API (as
+    under `make run`), instead of delivering them in this process."""
+    from chalicelib.live import handoff
+
+    def point_at(endpoint):
+        settings_env(live_push_function="fiscaflow-test-live_push", live_push_invoke_endpoint=endpoint)
+        handoff.reset()
+
+    point_at(gateway.management_url)
+    yield point_at
+    handoff.reset()
 
 
 class Listener:

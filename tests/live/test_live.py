@@ -4,6 +4,7 @@ sends through websocket_api.send (boto3's management API client)."""
 
 import json
 import socket
+import threading
 import time
 from datetime import date
 
@@ -370,3 +371,73 @@ def test_a_push_that_does_not_hold_the_write_up_still_arrives(api, listen, make_
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_a_write_hands_its_pushes_to_the_push_function_which_delivers_them(
+    api, handed_off, listen, make_user, conn, monkeypatch
+):
+    """LIVE_PUSH_FUNCTION set: the writer's process only invokes the push function (the
+    gateway's Lambda Invoke API, InvocationType=Event); the push function, on the gateway's
+    threads, finds the connections, builds the figures and sends."""
+    from chalicelib.live import handoff, publisher
+
+    invoked, delivered_by = [], []
+    invoke, deliver = handoff.invoke, publisher._deliver
+    monkeypatch.setattr(handoff, "invoke", lambda *a: invoked.append(a[0]) or invoke(*a))
+    monkeypatch.setattr(
+        publisher, "_deliver", lambda *a: delivered_by.append(threading.current_thread().name) or deliver(*a)
+    )
+    owner, member = make_user(), make_user()
+    family = make_family(conn, owner["id"], members={member["id"]: "member"})
+    shared = make_account(conn, owner["id"], family_id=family)
+    owner_ws, member_ws = listen(owner), listen(member)
+
+    status, _ = api.post(
+        "/transactions",
+        owner,
+        {
+            "account_id": str(shared),
+            "amount": "-6.00",
+            "description": "Handed off",
+            "transaction_date": date.today().isoformat(),
+        },
+    )
+    assert status == 201
+    for client, user in ((owner_ws, owner), (member_ws, member)):
+        pushed = client.until("dashboard.updated")[-1]["data"]
+        assert pushed["spending_today"] == api.get("/dashboard", user)[1]["spent_today"] == "6.00"
+    assert invoked == ["fiscaflow-test-live_push"]
+    assert delivered_by and all(name.startswith("ws-invoke") for name in delivered_by)
+
+
+def test_a_hand_off_that_fails_drops_its_pushes_and_the_write_succeeds(
+    api, handed_off, listen, make_user, conn, log_lines
+):
+    user = make_user()
+    account = make_account(conn, user["id"])
+    client = listen(user)
+    handed_off(f"http://127.0.0.1:{_dead_port()}")  # nothing answers the Invoke API
+
+    status, body = api.post(
+        "/transactions",
+        user,
+        {"account_id": str(account), "amount": "-3.00", "description": "Lost", "transaction_date": str(date.today())},
+    )
+    assert status == 201, body
+    assert api.get("/dashboard", user)[1]["spent_today"] == "3.00"
+    assert "live hand-off failed, its pushes are dropped" in log_lines.getvalue()
+    client.nothing_pending()
+
+
+def test_a_rolled_back_write_hands_nothing_off(handed_off, listen, make_user, monkeypatch):
+    from chalicelib.live import handoff
+
+    invoked = []
+    monkeypatch.setattr(handoff, "invoke", lambda *a: invoked.append(a))
+    user = make_user()
+    client = listen(user)
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        create_notification(conn, user_id=user["id"], type="system", title="Never", message="rolled back")
+        raise RuntimeError("the use case fails after the insert")
+    assert invoked == []
+    client.nothing_pending()
