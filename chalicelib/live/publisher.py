@@ -95,6 +95,9 @@ def _hand_off(items: list[Push], deadline: float, response_ready: threading.Even
         response_ready.wait(RESPONSE_GRACE_SECONDS)
     function = get_settings().live_push_function
     try:
+        # Most writes have nobody listening: one EXISTS spares them the invoke.
+        if not registry.anyone_connected(u for item in items for u in item.user_ids):
+            return
         handoff.invoke(function, encode(items, deadline))
     except Exception as exc:
         logger.warning(

@@ -116,6 +116,19 @@ def remove(connection_id: str, user_id: UUID | None = None) -> None:
         cache.mark_down(exc)
 
 
+def anyone_connected(user_ids: Iterable[UUID]) -> bool:
+    """Whether any of these users has a connection (one EXISTS); False if Redis is down."""
+    keys = [_user_key(u) for u in {str(u) for u in user_ids}]
+    c = cache.client()
+    if c is None or not keys:
+        return False
+    try:
+        return c.exists(*keys) > 0
+    except redis.RedisError as exc:
+        cache.mark_down(exc)
+        return False
+
+
 def connections_of(user_ids: Iterable[UUID]) -> list[Connection] | None:
     """Every live connection of these users (two round trips); None if Redis is down."""
     users = sorted({str(u) for u in user_ids})

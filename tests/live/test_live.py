@@ -441,3 +441,36 @@ def test_a_rolled_back_write_hands_nothing_off(handed_off, listen, make_user, mo
         raise RuntimeError("the use case fails after the insert")
     assert invoked == []
     client.nothing_pending()
+
+
+def test_the_aws_transport_boto3_invoke_is_answered_by_the_gateway_and_delivers(gateway, listen, make_user):
+    """What a deployed writer sends (boto3's signed Invoke, InvocationType=Event) is what the
+    local gateway answers: the push function runs there and the push arrives."""
+    from chalicelib.live import handoff, publisher
+    from chalicelib.live.topics import frame
+
+    user = make_user()
+    client = listen(user)
+    push = publisher.Push(frozenset([user["id"]]), "notifications", frame("notification.created", {"title": "Hi"}))
+    payload = publisher.encode([push], time.time() + 5)
+
+    handoff.invoke_signed("fiscaflow-prod-live_push", payload, endpoint_url=gateway.management_url)
+    assert client.next() == {"type": "notification.created", "data": {"title": "Hi"}}
+    with pytest.raises(Exception, match="ResourceNotFoundException"):
+        handoff.invoke_signed("fiscaflow-prod-no_such_function", payload, endpoint_url=gateway.management_url)
+
+
+def test_a_write_nobody_listens_to_invokes_nothing(api, handed_off, make_user, conn, monkeypatch):
+    from chalicelib.live import handoff
+
+    invoked = []
+    monkeypatch.setattr(handoff, "invoke", lambda *a: invoked.append(a))
+    user = make_user()
+    account = make_account(conn, user["id"])
+    status, _ = api.post(
+        "/transactions",
+        user,
+        {"account_id": str(account), "amount": "-2.00", "description": "Alone", "transaction_date": str(date.today())},
+    )
+    assert status == 201
+    assert invoked == []
