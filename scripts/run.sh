@@ -28,6 +28,10 @@ if [ "${ELASTICSEARCH:-}" = 1 ]; then
   .venv/bin/fiscaflow search init
   .venv/bin/fiscaflow search reindex
 fi
+# Live updates: a write hands its pushes to the push function (app.py live_push), which
+# the gateway below runs in its own process, as Lambda would: the API and the bridge reach
+# it through the Lambda Invoke API the gateway answers on :8002.
+export LIVE_PUSH_FUNCTION=fiscaflow-local-live_push LIVE_PUSH_INVOKE_ENDPOINT=http://127.0.0.1:8002
 .venv/bin/fiscaflow bridge &
 pids+=($!)
 # Live updates: chalice local serves no WebSockets; this gateway does what API Gateway's
