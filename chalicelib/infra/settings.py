@@ -160,8 +160,10 @@ class Settings(BaseSettings):
     live_management_endpoint: str | None = "http://127.0.0.1:8002"
     # A connection unheard of (no ping) for this long leaves ws_connections:{user_id}.
     live_connection_ttl_seconds: int = Field(default=900, ge=30)
-    # How long a write waits, after its commit, for its pushes; what is not sent by then
-    # goes on in the background (a frozen Lambda finishes it on its next invocation).
+    # How long a write waits, after its commit, for its pushes: for their hand-off when a
+    # push function is configured (live_push_function; the deployed stages: one invoke),
+    # else for their delivery; what is not done by then goes on in the background (a
+    # frozen Lambda finishes it on its next invocation).
     live_push_wait_ms: int = Field(default=0, ge=0)
     # Pushes not sent this long after the commit are dropped (best effort, bounded).
     live_push_deadline_ms: int = Field(default=2000, ge=1)

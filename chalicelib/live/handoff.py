@@ -25,6 +25,8 @@ from chalicelib.infra.settings import get_settings
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 # Like the management API client's: one try, short timeouts (the write may wait on it).
 TIMEOUT_SECONDS = 1.0
+# Lambda's limit on an asynchronous invocation's event (256 KB).
+MAX_PAYLOAD_BYTES = 256 * 1024
 
 _client: Any = None
 _lock = threading.Lock()

@@ -98,7 +98,12 @@ def _hand_off(items: list[Push], deadline: float, response_ready: threading.Even
         # Most writes have nobody listening: one EXISTS spares them the invoke.
         if not registry.anyone_connected(u for item in items for u in item.user_ids):
             return
-        handoff.invoke(function, encode(items, deadline))
+        payload = encode(items, deadline)
+        if len(payload) > handoff.MAX_PAYLOAD_BYTES:
+            # Lambda refuses an event this large: these go out from here, as without a push function.
+            _deliver(items, deadline)
+            return
+        handoff.invoke(function, payload)
     except Exception as exc:
         logger.warning(
             "live hand-off failed, its pushes are dropped",

@@ -474,3 +474,17 @@ def test_a_write_nobody_listens_to_invokes_nothing(api, handed_off, make_user, c
     )
     assert status == 201
     assert invoked == []
+
+
+def test_pushes_too_large_to_hand_off_are_delivered_by_the_writer(handed_off, listen, make_user, monkeypatch):
+    from chalicelib.live import handoff
+
+    invoked = []
+    monkeypatch.setattr(handoff, "invoke", lambda *a: invoked.append(a))
+    monkeypatch.setattr(handoff, "MAX_PAYLOAD_BYTES", 100)  # Lambda's is 256 KB
+    user = make_user()
+    client = listen(user)
+    with db.transaction() as conn:
+        create_notification(conn, user_id=user["id"], type="system", title="Big", message="x" * 200)
+    assert client.until("notification.created")[-1]["data"]["title"] == "Big"
+    assert invoked == []
