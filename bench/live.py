@@ -14,8 +14,17 @@ Measured per write: commit → the last of the AUDIENCE pushes received (the com
 taken where the publisher starts, right after the transaction commits), and the write's
 own latency, alternating with the same write on a second family of AUDIENCE users who
 never connect (no listeners); all of it twice, with LIVE_PUSH_WAIT_MS=0 (local default)
-and 250 (the deployed setting: the write waits for its pushes). Goals (issue 20): p99
-commit→last push ≤ 250 ms; writes with listeners ≤ 10 % slower.
+and 250 (the deployed setting: the write waits for its pushes, or for their hand-off).
+Goals (issue 20): p99 commit→last push ≤ 250 ms; writes with listeners ≤ 10 % slower.
+
+Delivery as under `make run`: the writer hands its pushes to the push function
+(LIVE_PUSH_FUNCTION), which the gateway runs behind its Lambda Invoke API; `--in-process`
+delivers in the writer, as before the push function (a tree without it does so anyway).
+Each write starts once the previous one's after-commit work (its alert pass) is done and
+after a 100 ms pause, so that neither series starts on the other's tail; `--overlap`
+measures as the bench did before (BENCHMARKS.md "Live updates": that skewed the ratio).
+
+    bash bench/live_before_after.sh main 1 --writes 100   # main's app, then this tree's
 """
 
 import argparse

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Before/after of the live push path: bench/live.py run alternately from an older tree
-# (REV, default bd5c9da: main before the set-based dashboard figures of issue 20) and from
-# this one, so that load swings on a shared machine hit both alike.
+# (REV, default f8f12a0: main before the push function; bd5c9da: before the set-based
+# dashboard figures of issue 20) and from this one, so that load swings on a shared
+# machine hit both alike.
 #
 #   bash bench/live_before_after.sh [REV] [ROUNDS] [bench/live.py arguments…]
-#   bash bench/live_before_after.sh bd5c9da 2 --writes 60
+#   bash bench/live_before_after.sh f8f12a0 2 --writes 100
 #
 # REV is exported with `git archive` into a temporary directory that uses this tree's
 # .venv and .env.local (PYTHONPATH puts its chalicelib first) and this tree's
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-rev=${1:-bd5c9da}
+rev=${1:-f8f12a0}
 rounds=${2:-2}
 shift $(($# < 2 ? $# : 2))
 
