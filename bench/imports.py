@@ -145,6 +145,14 @@ def main() -> None:
     parser.add_argument(
         "--explain", metavar="FILE", help="write EXPLAIN (ANALYZE, BUFFERS) of every import statement over 100 ms here"
     )
+    parser.add_argument(
+        "--prepare",
+        metavar="SQL",
+        action="append",
+        default=[],
+        help="run this SQL in the bench database after seeding it, before the import (repeatable): "
+        "an experiment, e.g. DROP TRIGGER ...",
+    )
     args = parser.parse_args()
     if args.explain:
         _explain_into(args.explain)
@@ -198,6 +206,8 @@ def _run(args, db, storage) -> None:
             (account_id,),
         )
         conn.execute("ANALYZE transactions")
+        for statement in args.prepare:
+            conn.execute(statement)
         balance_before = conn.execute("SELECT balance FROM accounts WHERE id = %s", (account_id,)).fetchone()[0]
 
     new_rows = list(_rows(args.rows, seed=2, start=start, days=540))
@@ -302,6 +312,14 @@ def _run(args, db, storage) -> None:
         f"re-import (before the import: {rss_before / 1024:.0f} MB)"
     )
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.prepare:
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            for row in conn.execute(
+                "SELECT funcname, calls, round(self_time::numeric / 1000, 2) AS self_s,"
+                " round(total_time::numeric / 1000, 2) AS total_s"
+                " FROM pg_stat_user_functions WHERE total_time > 50 ORDER BY total_time DESC"
+            ):
+                print(f"function {row[0]}: {row[1]:,} calls, self {row[2]} s, total {row[3]} s")
     print(f"peak Python heap while parsing: {heap_peak / 1e6:.1f} MB")
     if log[0] != "completed" or not exact:
         raise SystemExit(f"import wrong: {log}")
