@@ -153,6 +153,7 @@ def main() -> None:
         help="run this SQL in the bench database after seeding it, before the import (repeatable): "
         "an experiment, e.g. DROP TRIGGER ...",
     )
+    parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     args = parser.parse_args()
     if args.explain:
         _explain_into(args.explain)
@@ -173,10 +174,13 @@ def main() -> None:
             storage.client().remove_bucket(storage.bucket())
         except Exception as exc:
             print(f"bucket cleanup failed: {exc}")
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
-            )
+        if args.keep:
+            print(f"kept database {BENCH_DB}")
+        else:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(
+                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
+                )
 
 
 def _run(args, db, storage) -> None:

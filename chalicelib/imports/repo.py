@@ -441,7 +441,11 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
     pending row, categorized on the way in (joined, not written back to the staging
     table: rewriting 100,000 temporary rows cost more than categorizing them), with the
     search outbox entry (one for the whole set) written by the same statement; how many rows were added. The
-    statement-level balance trigger then updates the account once."""
+    statement-level balance trigger then updates the account once.
+
+    Rows go in by date: one monthly partition after the other, and within each the date
+    indexes grow at one end, instead of every row landing in another partition's pages
+    (a third less backend CPU for 100,000 rows in file order, BENCHMARKS.md)."""
     source = sql.SQL(
         "SELECT seq AS line, description, merchant, category_hint, keyword_slot, merchant_key "
         "FROM import_rows WHERE NOT duplicate AND replaces IS NULL"
@@ -459,7 +463,7 @@ def insert_transactions(conn: psycopg.Connection, *, account: dict, user_id: UUI
                   %(import_id)s
              FROM import_rows r LEFT JOIN categorized c ON c.line = r.seq
             WHERE NOT r.duplicate AND r.replaces IS NULL
-            ORDER BY r.seq
+            ORDER BY r.transaction_date, r.seq
            RETURNING id),
            queued AS ({})
            SELECT count(*) AS n FROM inserted"""
