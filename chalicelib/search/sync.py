@@ -8,6 +8,13 @@ oldest pending rows in id order, read each document's CURRENT row from PostgreSQ
 externally by the newest outbox id of each document. An older version arriving late
 is refused by Elasticsearch (409), which is success: something newer is there.
 
+An import queues its rows as ONE entry, a transaction set (sql/1321), not a row each:
+a batch takes as many of the set's ids as it has room for, sends them versioned by the
+set's id, and notes how many are sent (ids_sent) in the same transaction; the batch ends
+at a set it could not finish, so documents still go out in outbox order. A document of
+a set that Elasticsearch refuses is queued again as a plain entry of its own (retried,
+then parked, alone); a 429/5xx sends the same slice again on the next run.
+
 Elasticsearch down or slow: the bulk call fails as a whole, nothing is marked, the
 run ends cleanly and the next one catches up. A document Elasticsearch refuses (a
 4xx on its item) is retried on later runs and parked after MAX_ATTEMPTS with its
