@@ -92,7 +92,13 @@ def _db_cpu() -> dict[int, float]:
     local server: read from /proc), so that an import's database work is measured in
     CPU time, which a loaded machine stretches much less than wall time."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (BENCH_DB,))]
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = %s",
+                (BENCH_DB, "client backend"),
+            )
+        ]
     seconds = {}
     for pid in pids:
         try:
