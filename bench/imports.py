@@ -87,6 +87,32 @@ def _copy(conn, data: bytes) -> None:
             copy.write(data[i : i + (1 << 20)])
 
 
+def _db_cpu() -> dict[int, float]:
+    """CPU seconds so far of each server process connected to the bench database (a
+    local server: read from /proc), so that an import's database work is measured in
+    CPU time, which a loaded machine stretches much less than wall time."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = %s",
+                (BENCH_DB, "client backend"),
+            )
+        ]
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, PermissionError):
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def _cpu_since(before: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in _db_cpu().items())
+
+
 def _time_phases() -> dict[str, float]:
     """Wrap the import's steps with timers (the real functions run; only time is noted)."""
     from chalicelib.imports import processing, repo
@@ -145,6 +171,15 @@ def main() -> None:
     parser.add_argument(
         "--explain", metavar="FILE", help="write EXPLAIN (ANALYZE, BUFFERS) of every import statement over 100 ms here"
     )
+    parser.add_argument(
+        "--prepare",
+        metavar="SQL",
+        action="append",
+        default=[],
+        help="run this SQL in the bench database after seeding it, before the import (repeatable): "
+        "an experiment, e.g. DROP TRIGGER ...",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     args = parser.parse_args()
     if args.explain:
         _explain_into(args.explain)
@@ -165,10 +200,13 @@ def main() -> None:
             storage.client().remove_bucket(storage.bucket())
         except Exception as exc:
             print(f"bucket cleanup failed: {exc}")
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
-            )
+        if args.keep:
+            print(f"kept database {BENCH_DB}")
+        else:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(
+                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(BENCH_DB))
+                )
 
 
 def _run(args, db, storage) -> None:
@@ -198,6 +236,8 @@ def _run(args, db, storage) -> None:
             (account_id,),
         )
         conn.execute("ANALYZE transactions")
+        for statement in args.prepare:
+            conn.execute(statement)
         balance_before = conn.execute("SELECT balance FROM accounts WHERE id = %s", (account_id,)).fetchone()[0]
 
     new_rows = list(_rows(args.rows, seed=2, start=start, days=540))
@@ -220,9 +260,11 @@ def _run(args, db, storage) -> None:
 
     phases = _time_phases()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    db_before, cpu_started = _db_cpu(), time.process_time()
     started = time.perf_counter()
     app_module.statement_uploaded(event, None)
     elapsed = time.perf_counter() - started
+    python_cpu, database_cpu = time.process_time() - cpu_started, _cpu_since(db_before)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
@@ -256,9 +298,11 @@ def _run(args, db, storage) -> None:
     }  # fmt: skip
     first_phases = dict(phases)
     phases.clear()
+    db_before, cpu_started = _db_cpu(), time.process_time()
     again_started = time.perf_counter()
     app_module.statement_uploaded(again, None)
     again_elapsed = time.perf_counter() - again_started
+    again_python_cpu, again_database_cpu = time.process_time() - cpu_started, _cpu_since(db_before)
     rss_again = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         again_log = conn.execute(
@@ -288,6 +332,11 @@ def _run(args, db, storage) -> None:
     exact = balance == stored and balance - balance_before == imported
     print(f"import: {log[0]}, {log[1]:,} added, {log[2]:,} duplicates skipped, {categorized:,} categorized")
     print(f"import: {elapsed:.2f} s = {args.rows / elapsed:,.0f} rows/s; balance exact: {exact}")
+    print(
+        f"import CPU: Python {python_cpu:.2f} s + database {database_cpu:.2f} s = "
+        f"{python_cpu + database_cpu:.2f} s; re-import CPU: Python {again_python_cpu:.2f} s + database "
+        f"{again_database_cpu:.2f} s"
+    )
     print(f"raw COPY: {copy_elapsed:.2f} s = {args.rows / copy_elapsed:,.0f} rows/s; balance {copy_balance}")
     print("import phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in first_phases.items()))
     print(
@@ -302,6 +351,14 @@ def _run(args, db, storage) -> None:
         f"re-import (before the import: {rss_before / 1024:.0f} MB)"
     )
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.prepare:
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            for row in conn.execute(
+                "SELECT funcname, calls, round(self_time::numeric / 1000, 2) AS self_s,"
+                " round(total_time::numeric / 1000, 2) AS total_s"
+                " FROM pg_stat_user_functions WHERE total_time > 50 ORDER BY total_time DESC"
+            ):
+                print(f"function {row[0]}: {row[1]:,} calls, self {row[2]} s, total {row[3]} s")
     print(f"peak Python heap while parsing: {heap_peak / 1e6:.1f} MB")
     if log[0] != "completed" or not exact:
         raise SystemExit(f"import wrong: {log}")

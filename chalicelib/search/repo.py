@@ -46,13 +46,44 @@ def take_drain_lock(conn: psycopg.Connection, name: str) -> bool:
 
 
 def lock_pending(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
-    """The oldest pending outbox rows in id order, locked for this drain."""
+    """The oldest pending outbox rows in id order, locked for this drain (a transaction
+    set with its size and how many of its ids were sent, not the ids themselves)."""
     return conn.execute(
-        """SELECT id, aggregate_type, aggregate_id, attempts FROM outbox
+        """SELECT id, aggregate_type, aggregate_id, attempts, cardinality(aggregate_ids) AS set_size, ids_sent
+             FROM outbox
             WHERE processed_at IS NULL AND parked_at IS NULL
             ORDER BY id LIMIT %s FOR UPDATE""",
         (limit,),
     ).fetchall()
+
+
+def set_slice(conn: psycopg.Connection, outbox_id: int, *, start: int, count: int) -> list[UUID]:
+    """Ids start+1 .. start+count (1-based) of a transaction set."""
+    row = conn.execute(
+        "SELECT aggregate_ids[%s:%s] AS ids FROM outbox WHERE id = %s", (start + 1, start + count, outbox_id)
+    ).fetchone()
+    return row["ids"] or []
+
+
+def advance_set(conn: psycopg.Connection, outbox_id: int, *, sent: int) -> None:
+    """Note that the set's first `sent` ids are in the index; processed once all are."""
+    conn.execute(
+        """UPDATE outbox SET ids_sent = %(sent)s, last_error = NULL,
+                             processed_at = CASE WHEN %(sent)s >= cardinality(aggregate_ids) THEN now() END
+            WHERE id = %(id)s""",
+        {"sent": sent, "id": outbox_id},
+    )
+
+
+def record_set_failure(conn: psycopg.Connection, aggregate_id: str, *, error: str, park: bool) -> dict[str, Any]:
+    """A document of a set the index refused, queued again on its own (a plain entry with
+    one attempt counted), so that it retries and parks alone and the set moves on."""
+    return conn.execute(
+        """INSERT INTO outbox (aggregate_type, aggregate_id, operation, attempts, last_error, parked_at)
+           VALUES ('transaction', %s, 'upsert', 1, %s, CASE WHEN %s THEN now() END)
+           RETURNING id, aggregate_id""",
+        (aggregate_id, error, park),
+    ).fetchone()
 
 
 def count_pending(conn: psycopg.Connection) -> int:
@@ -93,7 +124,7 @@ def high_water_mark(conn: psycopg.Connection) -> int:
 def requeue_after(conn: psycopg.Connection, mark: int) -> int:
     """Queue again every change after `mark` that a drain already sent (to the old index)."""
     return conn.execute(
-        "UPDATE outbox SET processed_at = NULL WHERE id > %s AND processed_at IS NOT NULL", (mark,)
+        "UPDATE outbox SET processed_at = NULL, ids_sent = 0 WHERE id > %s AND processed_at IS NOT NULL", (mark,)
     ).rowcount
 
 

@@ -8,6 +8,13 @@ oldest pending rows in id order, read each document's CURRENT row from PostgreSQ
 externally by the newest outbox id of each document. An older version arriving late
 is refused by Elasticsearch (409), which is success: something newer is there.
 
+An import queues its rows as ONE entry, a transaction set (sql/1321), not a row each:
+a batch takes as many of the set's ids as it has room for, sends them versioned by the
+set's id, and notes how many are sent (ids_sent) in the same transaction; the batch ends
+at a set it could not finish, so documents still go out in outbox order. A document of
+a set that Elasticsearch refuses is queued again as a plain entry of its own (retried,
+then parked, alone); a 429/5xx sends the same slice again on the next run.
+
 Elasticsearch down or slow: the bulk call fails as a whole, nothing is marked, the
 run ends cleanly and the next one catches up. A document Elasticsearch refuses (a
 4xx on its item) is retried on later runs and parked after MAX_ATTEMPTS with its
@@ -28,6 +35,7 @@ import psycopg
 
 from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
+from chalicelib.infra.outbox import TRANSACTION_SET
 from chalicelib.search import es_bodies, repo
 
 MAX_ATTEMPTS = 3
@@ -89,38 +97,85 @@ def _mark_processed(*, dry_run: bool) -> SyncReport:
     return report
 
 
+def _take_rows(conn: psycopg.Connection, batch_size: int) -> tuple[list[dict], dict[int, list], bool]:
+    """The oldest pending entries, in id order, up to `batch_size` documents: a
+    transaction set gives as many of its ids as the batch has room for, and the batch
+    ends there when it cannot give them all (so documents still go out in outbox order).
+    Returns the entries taken, each set's ids taken, and whether more is pending."""
+    rows = repo.lock_pending(conn, batch_size)
+    taken: list[dict] = []
+    slices: dict[int, list] = {}
+    room = batch_size
+    for row in rows:
+        if row["aggregate_type"] == TRANSACTION_SET:
+            remaining = row["set_size"] - row["ids_sent"]
+            count = min(room, remaining)
+            slices[row["id"]] = repo.set_slice(conn, row["id"], start=row["ids_sent"], count=count) if count else []
+            taken.append(row)
+            room -= count
+            if count < remaining:
+                return taken, slices, True
+        else:
+            taken.append(row)
+            room -= 1
+        if room <= 0:
+            break
+    return taken, slices, len(rows) == batch_size or len(taken) < len(rows)
+
+
 def _drain_batch(report: SyncReport, client: Any, batch_size: int, dry_run: bool) -> bool:
     """One batch; False when there is nothing more to do this run."""
     with db.transaction() as conn:
         if not _take_lock(conn):
             report.busy = True
             return False
-        rows = repo.lock_pending(conn, batch_size)
+        rows, slices, more = _take_rows(conn, batch_size)
         if not rows:
             return False
         latest: dict[tuple[str, str], dict] = {}
         for row in rows:  # id order: the last one seen is the newest change of its document
-            latest[(row["aggregate_type"], str(row["aggregate_id"]))] = row
-        superseded = [r["id"] for r in rows if latest[(r["aggregate_type"], str(r["aggregate_id"]))]["id"] != r["id"]]
+            if row["aggregate_type"] == TRANSACTION_SET:
+                for doc_id in slices[row["id"]]:
+                    latest[("transaction", str(doc_id))] = row
+            else:
+                latest[(row["aggregate_type"], str(row["aggregate_id"]))] = row
+        superseded = [
+            r["id"]
+            for r in rows
+            if r["aggregate_type"] != TRANSACTION_SET
+            and latest[(r["aggregate_type"], str(r["aggregate_id"]))]["id"] != r["id"]
+        ]
         operations = _operations(conn, latest)
         if dry_run:
             report.batches += 1
             report.indexed += sum(1 for op in operations if op[0] == "index")
             report.deleted += sum(1 for op in operations if op[0] == "delete")
             return False
-        try:
-            # require_alias: a missing alias (init not run) must fail, not auto-create an index.
-            response = client.bulk(operations=es_bodies.bulk_lines([op[:5] for op in operations]), require_alias=True)
-        except es_client.unavailable_errors() as exc:
-            report.error = f"elasticsearch unavailable: {type(exc).__name__}: {str(exc)[:200]}"
-            logger.warning("search-sync: elasticsearch unavailable; outbox kept", extra={"error": report.error})
-            return False
-        response = response.body if hasattr(response, "body") else response
-        done, failed, transient = _outcomes(report, operations, response["items"])
-        repo.mark_processed(conn, done + superseded)
-        for outbox_row, error in failed:
-            parked = outbox_row["attempts"] + 1 >= MAX_ATTEMPTS
-            repo.record_failure(conn, outbox_row["id"], error=error[:2000], park=parked)
+        if operations:
+            try:
+                # require_alias: a missing alias (init not run) must fail, not auto-create an index.
+                response = client.bulk(
+                    operations=es_bodies.bulk_lines([op[:5] for op in operations]), require_alias=True
+                )
+            except es_client.unavailable_errors() as exc:
+                report.error = f"elasticsearch unavailable: {type(exc).__name__}: {str(exc)[:200]}"
+                logger.warning("search-sync: elasticsearch unavailable; outbox kept", extra={"error": report.error})
+                return False
+            response = response.body if hasattr(response, "body") else response
+            items = response["items"]
+        else:  # a set whose documents are all superseded in this batch
+            items = []
+        done, failed, held = _outcomes(report, operations, items)
+        repo.mark_processed(conn, sorted({i for i in done if i not in slices}) + superseded)
+        for outbox_row, doc_id, error in failed:
+            if outbox_row["aggregate_type"] == TRANSACTION_SET:
+                # The document retries (and parks) on its own entry; the set moves on.
+                parked = MAX_ATTEMPTS <= 1
+                outbox_row = repo.record_set_failure(conn, doc_id, error=error[:2000], park=parked)
+                outbox_row = {"id": outbox_row["id"], "aggregate_id": outbox_row["aggregate_id"]}
+            else:
+                parked = outbox_row["attempts"] + 1 >= MAX_ATTEMPTS
+                repo.record_failure(conn, outbox_row["id"], error=error[:2000], park=parked)
             if parked:
                 report.parked.append(
                     {"outbox_id": outbox_row["id"], "aggregate_id": str(outbox_row["aggregate_id"]), "error": error}
@@ -128,12 +183,17 @@ def _drain_batch(report: SyncReport, client: Any, batch_size: int, dry_run: bool
                 logger.error("search-sync parked a document", extra=report.parked[-1])
             else:
                 report.retried += 1
+        for row in rows:
+            # A set whose documents met a 429/5xx sends the same slice again next run
+            # (the ones that got through then answer 409: already there).
+            if row["id"] in slices and row["id"] not in held:
+                repo.advance_set(conn, row["id"], sent=row["ids_sent"] + len(slices[row["id"]]))
         report.superseded += len(superseded)
         report.batches += 1
-        if transient:
-            report.error = f"elasticsearch refused {transient} document(s) for now (429/5xx); kept for the next run"
+        if held:
+            report.error = f"elasticsearch refused {len(held)} entry(ies) for now (429/5xx); kept for the next run"
             return False
-        return len(rows) == batch_size
+        return more
 
 
 def _operations(conn: psycopg.Connection, latest: dict[tuple[str, str], dict]) -> list[tuple]:
@@ -157,11 +217,13 @@ def _operations(conn: psycopg.Connection, latest: dict[tuple[str, str], dict]) -
 
 
 def _outcomes(report: SyncReport, operations: list[tuple], items: list[dict]):
+    """The outbox ids whose document is done; (outbox row, document id, error) of each
+    refused document; the outbox ids with a document to send again later (429/5xx)."""
     done: list[int] = []
-    failed: list[tuple[dict, str]] = []
-    transient = 0
+    failed: list[tuple[dict, str, str]] = []
+    held: set[int] = set()
     for operation, item in zip(operations, items, strict=True):
-        action, outbox_row = operation[0], operation[5]
+        action, doc_id, outbox_row = operation[0], operation[2], operation[5]
         result = item[action]
         status = result.get("status", 500)
         if 200 <= status < 300 or (action == "delete" and status == 404):
@@ -174,8 +236,8 @@ def _outcomes(report: SyncReport, operations: list[tuple], items: list[dict]):
             done.append(outbox_row["id"])
             report.conflicts += 1
         elif status == 429 or status >= 500 or (result.get("error") or {}).get("type") == "index_not_found_exception":
-            transient += 1
+            held.add(outbox_row["id"])
         else:
             error = result.get("error") or {}
-            failed.append((outbox_row, f"{status} {error.get('type', '')}: {error.get('reason', '')}".strip()))
-    return done, failed, transient
+            failed.append((outbox_row, doc_id, f"{status} {error.get('type', '')}: {error.get('reason', '')}".strip()))
+    return done, failed, held

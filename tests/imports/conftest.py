@@ -99,3 +99,13 @@ def checking(conn, owner):
 @pytest.fixture
 def euro_account(conn, owner):
     return make_account(conn, owner["id"], name="Girokonto", currency="EUR", opening_balance="1000.00")
+
+
+def queued_transactions(conn) -> set:
+    """The transaction ids the outbox queues for the search index: plain entries and the
+    ids of transaction sets (an import's added rows, sql/1321)."""
+    rows = conn.execute(
+        """SELECT aggregate_id AS id FROM outbox WHERE aggregate_type = 'transaction'
+           UNION ALL SELECT unnest(aggregate_ids) FROM outbox WHERE aggregate_type = 'transaction_set'"""
+    ).fetchall()
+    return {r["id"] for r in rows}

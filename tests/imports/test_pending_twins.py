@@ -11,7 +11,7 @@ from chalicelib.core import caching
 from chalicelib.imports import processing
 from chalicelib.imports.statement_readers import read_statement as real_read_statement
 from tests.factories import make_transaction
-from tests.imports.conftest import balance_of, transactions_of
+from tests.imports.conftest import balance_of, queued_transactions, transactions_of
 
 
 @pytest.fixture
@@ -66,8 +66,7 @@ def test_a_posted_row_in_a_later_file_replaces_its_pending_twin(conn, owner, che
     assert (twin["id"], twin["status"], twin["transaction_date"]) == (pending, "posted", date(2024, 3, 3))
     assert (twin["import_id"], twin["notes"]) == (record["id"], "gift for Sam")
     assert balance_of(conn, checking) == Decimal("52.90")
-    outbox = {r["aggregate_id"] for r in conn.execute("SELECT aggregate_id FROM outbox").fetchall()}
-    assert outbox == {pending, rows["Bakery"]["id"]}
+    assert queued_transactions(conn) == {pending, rows["Bakery"]["id"]}
     assert caching.user_generation(owner["id"]) != generation
 
 

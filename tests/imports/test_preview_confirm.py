@@ -13,7 +13,7 @@ from chalicelib.imports import processing
 from chalicelib.imports.rejections import MappingRequired
 from chalicelib.imports.statement_readers import read_statement as real_read_statement
 from tests.factories import make_account, make_family
-from tests.imports.conftest import balance_of, fixture_bytes, transactions_of
+from tests.imports.conftest import balance_of, fixture_bytes, queued_transactions, transactions_of
 
 # No column is recognisable as the amount: detection refuses, a mapping reads it.
 UNUSUAL = b"Wann;Was;Ref\n2024-06-01;Bakery;-4,20\n2024-06-02;Books;-12,00\n"
@@ -89,9 +89,11 @@ def test_a_second_confirm_and_a_redelivered_event_book_nothing_twice(client, con
     deliver(event)
 
     assert (status, answer["error"]["code"]) == (409, "conflict")
-    assert len(transactions_of(conn, checking)) == 25
+    rows = transactions_of(conn, checking)
+    assert len(rows) == 25
     assert conn.execute("SELECT count(*) AS n FROM data_sync_logs").fetchone()["n"] == 1
-    assert conn.execute("SELECT count(*) AS n FROM outbox").fetchone()["n"] == 25
+    assert conn.execute("SELECT count(*) AS n FROM outbox").fetchone()["n"] == 1  # one set of the booked rows
+    assert queued_transactions(conn) == {r["id"] for r in rows}
 
 
 def test_concurrent_confirms_book_the_rows_once(client, conn, owner, checking, previewed):

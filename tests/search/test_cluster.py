@@ -181,3 +181,30 @@ def test_the_three_indices_are_behind_their_aliases(cluster, kind):
         name.startswith(f"{es_client.alias(kind)}-")
         and aliases[name]["aliases"][es_client.alias(kind)]["is_write_index"]
     )
+
+
+def test_an_imports_transaction_set_reaches_the_cluster_each_row_versioned_by_its_entry(cluster, conn, make_user):
+    from uuid import uuid4
+
+    from psycopg import sql
+
+    from chalicelib.infra import outbox
+    from chalicelib.search import sync
+
+    user = make_user()
+    account = factories.make_account(conn, user["id"])
+    ids = [factories.make_transaction(conn, user["id"], account, "-1.00", description=f"Set {i}") for i in range(7)]
+    set_id = conn.execute(
+        sql.SQL("WITH inserted AS (SELECT unnest(%s::uuid[]) AS id) {} RETURNING id").format(
+            outbox.set_upsert_of(sql.Identifier("inserted"), set_id=sql.Literal(str(uuid4())))
+        ),
+        (ids,),
+    ).fetchone()["id"]
+
+    report = sync.run_search_sync(batch_size=3)  # three batches: 3 + 3 + 1 documents
+    es_client.client().indices.refresh(index=es_client.alias("transactions"))
+
+    assert report.error is None and report.indexed == 7 and report.batches == 3 and report.pending == 0
+    for tx_id in ids:
+        doc = es_client.client().get(index=es_client.alias("transactions"), id=str(tx_id))
+        assert doc["_version"] == set_id

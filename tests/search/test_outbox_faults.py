@@ -9,10 +9,12 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from chalicelib.infra import db, es_client, outbox
@@ -94,7 +96,8 @@ def own_node(tmp_path, client, monkeypatch):
 
 class Writer:
     """A stream of ledger writes on its own connection (each change and its outbox entry
-    in one transaction, as the ledger writes them): inserts, updates and deletes."""
+    in one transaction, as the ledger writes them): inserts, updates and deletes, and
+    now and then an import of a few rows queued as one transaction set."""
 
     def __init__(self, db_url: str, user_id, account_id, seed: int):
         self.db_url, self.user_id, self.account_id = db_url, user_id, account_id
@@ -102,6 +105,7 @@ class Writer:
         self.stop = threading.Event()
         self.writes = 0
         self.deletes = 0
+        self.sets = 0
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -130,7 +134,22 @@ class Writer:
         existing = conn.execute(
             "SELECT id FROM transactions WHERE user_id = %s ORDER BY random() LIMIT 1", (self.user_id,)
         ).fetchone()
-        if roll < 0.5 or existing is None:
+        if roll < 0.1:  # an import: its rows queued as one transaction set (sql/1321)
+            ids = [
+                factories.make_transaction(
+                    conn, self.user_id, self.account_id, Decimal(self.rng.randint(-50_000, -1)) / 100,
+                    description=f"Imported {self.writes}.{i}",
+                )
+                for i in range(self.rng.randint(5, 20))
+            ]  # fmt: skip
+            conn.execute(
+                sql.SQL("WITH inserted AS (SELECT unnest(%s::uuid[]) AS id) {}").format(
+                    outbox.set_upsert_of(sql.Identifier("inserted"), set_id=sql.Literal(str(uuid.uuid4())))
+                ),
+                (ids,),
+            )
+            self.sets += 1
+        elif roll < 0.5 or existing is None:
             tx = factories.make_transaction(
                 conn, self.user_id, self.account_id, Decimal(self.rng.randint(-50_000, -1)) / 100,
                 description=f"Stream {self.writes}",
@@ -186,8 +205,9 @@ def _assert_index_matches_the_tables(conn, *, versions: bool) -> int:
         newest = {
             r["aggregate_id"]: r["newest"]
             for r in conn.execute(
-                "SELECT aggregate_id::text AS aggregate_id, max(id) AS newest FROM outbox"
-                " WHERE aggregate_type = 'transaction' GROUP BY 1"
+                "SELECT aggregate_id::text AS aggregate_id, max(id) AS newest FROM ("
+                " SELECT aggregate_id, id FROM outbox WHERE aggregate_type = 'transaction' UNION ALL"
+                " SELECT unnest(aggregate_ids), id FROM outbox WHERE aggregate_type = 'transaction_set') e GROUP BY 1"
             )
         }
         assert {d: docs[d]["_version"] for d in docs} == {d: newest[d] for d in docs}
@@ -217,7 +237,7 @@ def test_a_node_killed_in_a_stream_of_writes_ends_with_every_row_once_and_latest
     _drain_until_empty()
 
     rows = _assert_index_matches_the_tables(conn, versions=True)
-    assert rows > 10 and writer.writes > 50
+    assert rows > 10 and writer.writes > 50 and writer.sets > 0
 
 
 def test_a_reindex_racing_writes_ends_with_every_row_once_and_latest(cluster, conn, db_url, make_user):
