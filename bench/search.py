@@ -326,7 +326,7 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
 
             from_, to = periods.resolve_range(None, None, today=local_today("UTC"))
             where, params = analytics_repo.scope_conditions(access, from_=from_, to=to, account_id=None, family_id=None)
-            analytics_repo.spending(conn, group_by="top_category", where=where, params=params)
+            analytics_repo.spending(conn, access, group_by="top_category", where=where, params=params)
 
     answer = analytics_service.spending(user_id=user, query=spending)
     results.append(
