@@ -153,8 +153,10 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
--- The postings of the rows of a backlog entry, built from their current rows (idempotent:
--- a row updated meanwhile already has postings, which are replaced), and the entry gone.
+-- The postings of the rows of a backlog entry, built from their current rows, and the
+-- entry gone. Idempotent: a row updated meanwhile already has postings, which are replaced;
+-- a row whose date an update moved out of the entry's range had its postings written by
+-- that update and is left alone (the range is what prunes the partitions).
 CREATE OR REPLACE FUNCTION search_backlog_index(entry BIGINT)
 RETURNS BIGINT AS $$
 DECLARE
@@ -165,15 +167,22 @@ BEGIN
     IF b.id IS NULL THEN
         RETURN 0;
     END IF;
-    DELETE FROM search_postings p WHERE p.id = ANY(b.ids);
-    WITH words AS MATERIALIZED (
+    -- One statement: its sub-statements share a snapshot, so the DELETE never sees the new postings.
+    WITH owed AS MATERIALIZED (
+        SELECT n.id, n.user_id, n.family_id, n.transaction_date, n.created_at, n.category_id, n.merchant,
+               n.description, n.notes, n.tags
+          FROM transactions n
+         WHERE n.id = ANY(b.ids) AND n.transaction_date BETWEEN b.first_date AND b.last_date
+    ), gone AS (
+        DELETE FROM search_postings p WHERE p.id IN (SELECT id FROM owed)
+    ), words AS MATERIALIZED (
         SELECT DISTINCT COALESCE(n.family_id, n.user_id) AS scope, w.word, n.id, n.transaction_date, n.created_at,
                n.family_id, n.category_id, n.merchant
-          FROM transactions n
+          FROM owed n
          CROSS JOIN LATERAL unnest(regexp_split_to_array(
                 search_fold(concat_ws(' ', n.description, n.merchant, n.notes, array_to_string(n.tags, ' '))),
                 '[^[:alnum:]]+')) AS w(word)
-         WHERE n.id = ANY(b.ids) AND n.transaction_date BETWEEN b.first_date AND b.last_date AND w.word <> ''
+         WHERE w.word <> ''
     ), posted AS (
         INSERT INTO search_postings (scope, word, id, transaction_date, created_at, family_id, category_id, merchant)
         SELECT scope, word, id, transaction_date, created_at, family_id, category_id, merchant FROM words

@@ -51,33 +51,42 @@ def _group(
     last: bool,
     candidates: list[str],
     present: set[str],
-    prefixed: bool,
+    prefixed: list[str] | None,
     params: dict,
-    visible,
+    access,
     filters,
 ):
-    """The postings of query word i: the word or a typo neighbour, and for the last word any
-    word it prefixes, each posting scored. Only the words the caller's postings hold are
-    looked up, and the best score per row is taken only when a row can match twice."""
+    """The postings of query word i: the word, its typo neighbours and, for the last word,
+    the words it prefixes, each scored (exact 3, prefix 2, typo 1). Only words the caller's
+    postings hold are looked up; a row is kept once, with its best score."""
+    if not last or prefixed is not None:
+        scored = {w: SCORE_EXACT for w in [word] if w in present}
+        for w in prefixed or []:
+            scored.setdefault(w, SCORE_PREFIX)
+        for w in candidates:
+            if w in present:
+                scored.setdefault(w, SCORE_PREFIX if last and w.startswith(word) else SCORE_TYPO)
+        ranked = sorted(scored.items(), key=lambda item: -item[1])  # stable: the order above within a score
+        alternatives = []
+        for j, (w, score) in enumerate(ranked):
+            params[f"w{i}_{j}"] = w
+            alternatives.append((sql.Placeholder(f"w{i}_{j}"), sql.Literal(score)))
+        if not alternatives:  # no word of the group occurs: nothing matches
+            params[f"w{i}_0"] = word
+            alternatives = [(sql.Placeholder(f"w{i}_0"), sql.Literal(SCORE_EXACT))]
+        return repo.ranked_postings(
+            access.visible_postings("p"), access.visible_postings("e"), alternatives=alternatives, filters=filters
+        )
+    # A prefix of many words: its range in one scan, the best score per row by grouping.
     alternatives = [w for w in [word, *candidates] if w in present]
     params[f"w{i}"] = word
     params[f"alt{i}"] = alternatives
     w, alt = sql.Placeholder(f"w{i}"), sql.SQL("{}::text[]").format(sql.Placeholder(f"alt{i}"))
-    prefix = last and prefixed
-    if last:
-        score = sql.SQL("CASE WHEN p.word = {w} THEN {e} WHEN p.word ^@ {w} THEN {p} ELSE {t} END")
-    elif candidates:
-        score = sql.SQL("CASE WHEN p.word = {w} THEN {e} ELSE {t} END")
-    else:
-        score = sql.SQL("{e}")
-    score = score.format(w=w, e=sql.Literal(SCORE_EXACT), p=sql.Literal(SCORE_PREFIX), t=sql.Literal(SCORE_TYPO))
+    score = sql.SQL("CASE WHEN p.word = {w} THEN {e} WHEN p.word ^@ {w} THEN {p} ELSE {t} END").format(
+        w=w, e=sql.Literal(SCORE_EXACT), p=sql.Literal(SCORE_PREFIX), t=sql.Literal(SCORE_TYPO)
+    )
     return repo.word_postings(
-        visible,
-        words=alt,
-        prefix=w if prefix else None,
-        score=score,
-        filters=filters,
-        grouped=len(alternatives) + prefix > 1 or prefix,
+        access.visible_postings("p"), words=alt, prefix=w, score=score, filters=filters, grouped=True
     )
 
 
@@ -147,13 +156,14 @@ def build_search(conn: psycopg.Connection, request: SearchRequest) -> tuple[list
     present, prefixed = repo.words_present(
         conn,
         access.visible_postings("p"),
+        scopes=[access.user_id, *access.family_ids],
         words=sorted({*words, *(c for cs in candidates.values() for c in cs)}),
         prefix=words[-1],
     )
     groups = [
         _group(
             i, w, last=i == len(words) - 1, candidates=candidates.get(w, []), present=present, prefixed=prefixed,
-            params=params, visible=access.visible_postings("p"), filters=filters,
+            params=params, access=access, filters=filters,
         )
         for i, w in enumerate(words)
     ]  # fmt: skip

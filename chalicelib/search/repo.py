@@ -186,20 +186,70 @@ SELECT
 """
 
 
+# How many distinct words a prefix may stand for before its postings are merged by a
+# grouping (one index probe per word to list them; beyond, one range scan and a hash).
+PREFIX_WORDS_LISTED = 16
+
+
 def words_present(
-    conn: psycopg.Connection, visible: Visibility, *, words: list[str], prefix: str | None
-) -> tuple[set[str], bool]:
-    """(those of `words` that the caller's postings hold, whether a word of theirs other than
-    `prefix` starts with it): one index probe each; `visible`: Access.visible_postings("p")."""
+    conn: psycopg.Connection,
+    visible: Visibility,
+    *,
+    scopes: list,
+    words: list[str],
+    prefix: str,
+) -> tuple[set[str], list[str] | None]:
+    """(those of `words` that the caller's postings hold, the other words of theirs that
+    start with `prefix`, or None when there are more than PREFIX_WORDS_LISTED); `visible`:
+    Access.visible_postings("p"), `scopes` its scope values. One index probe per word: the
+    prefix's words are walked in order, scope by scope (min(word) above the last one)."""
     query = sql.SQL(
-        """SELECT array(SELECT w FROM unnest(%(words)s::text[]) AS w
+        """WITH RECURSIVE listed(scope, word, n) AS (
+               SELECT sc, (SELECT min(p.word) FROM search_postings p
+                            WHERE p.scope = sc AND {visible} AND p.word > %(prefix)s AND p.word ^@ %(prefix)s), 1
+                 FROM unnest(%(scopes)s::uuid[]) AS sc
+               UNION ALL
+               SELECT l.scope, (SELECT min(p.word) FROM search_postings p
+                                 WHERE p.scope = l.scope AND {visible} AND p.word > l.word
+                                   AND p.word ^@ %(prefix)s), l.n + 1
+                 FROM listed l WHERE l.word IS NOT NULL AND l.n <= %(cap)s)
+           SELECT array(SELECT w FROM unnest(%(words)s::text[]) AS w
                          WHERE EXISTS (SELECT 1 FROM search_postings p WHERE {visible} AND p.word = w)) AS words,
-                  %(prefix)s::text IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM search_postings p
-                               WHERE {visible} AND p.word > %(prefix)s AND p.word ^@ %(prefix)s) AS prefixed"""
+                  array(SELECT DISTINCT word FROM listed WHERE word IS NOT NULL ORDER BY 1) AS prefixed"""
     ).format(visible=visible)
-    row = conn.execute(query, {"words": words, "prefix": prefix}).fetchone()
-    return set(row["words"]), row["prefixed"]
+    row = conn.execute(
+        query, {"words": words, "prefix": prefix, "scopes": scopes, "cap": PREFIX_WORDS_LISTED}
+    ).fetchone()
+    prefixed = row["prefixed"]
+    return set(row["words"]), None if len(prefixed) > PREFIX_WORDS_LISTED else prefixed
+
+
+def ranked_postings(
+    visible: Visibility,
+    also_visible: Visibility,
+    *,
+    alternatives: list[tuple[sql.Composable, sql.Composable]],
+    filters: sql.Composable,
+) -> sql.Composed:
+    """One query word's matching rows (id … merchant, s) from explicit alternatives (word,
+    score) in falling score order: each row once, from its best alternative, because each
+    branch leaves out the rows an earlier word already gave (a hash anti-join on the id,
+    much cheaper than grouping every match). `visible`, `also_visible`:
+    Access.visible_postings over p and over e."""
+    branches = []
+    for j, (word, score) in enumerate(alternatives):
+        branch = sql.SQL(
+            "SELECT " + _POSTING_COLUMNS + ", {score} AS s FROM search_postings p"
+            " WHERE {visible} AND {filters} AND p.word = {word}"
+        ).format(score=score, visible=visible, filters=filters, word=word)
+        if j:
+            earlier = sql.SQL(", ").join(w for w, _ in alternatives[:j])
+            branch += sql.SQL(
+                " AND NOT EXISTS (SELECT 1 FROM search_postings e WHERE {also_visible}"
+                " AND e.word IN ({earlier}) AND e.id = p.id)"
+            ).format(also_visible=also_visible, earlier=earlier)
+        branches.append(branch)
+    return sql.SQL(" UNION ALL ").join(branches)
 
 
 _POSTING_COLUMNS = "p.id, p.transaction_date, p.created_at, p.category_id, p.merchant"

@@ -160,3 +160,44 @@ def test_two_jobs_at_once_build_each_entry_once(conn, make_user):
     assert not postings_check.drift(conn)
     with db.transaction() as c:
         assert c.execute("SELECT count(*) AS n FROM search_backlog").fetchone()["n"] == 0
+
+
+def test_an_owed_row_moved_to_another_month_keeps_its_postings_through_the_job(conn, make_user, client):
+    user = make_user()
+    _deferred_insert(conn, user, make_account(conn, user["id"]), ["Florist roses"])
+    moved = date.today() - timedelta(days=200)  # outside the entry's date range
+    conn.execute("UPDATE transactions SET transaction_date = %s", (moved,))
+
+    assert search(client, user, "roses")[1]["total"] == 1
+    index_backlog()
+    assert search(client, user, "roses")[1]["total"] == 1
+    assert not postings_check.drift(conn)
+
+
+def test_a_prefix_of_many_words_answers_as_one_of_few(conn, make_user, client, monkeypatch):
+    """The words of a prefix listed one by one (ranked, anti-joined) or, past
+    PREFIX_WORDS_LISTED, scanned as a range and grouped: the same answer."""
+    from chalicelib.search import repo
+
+    user = make_user()
+    account = make_account(conn, user["id"])
+    for description in ["Star", "Starbucks", "Starling bank", "Star starbucks", "Stardust", "Start up", "Stars"]:
+        make_transaction(conn, user["id"], account, "-3", description=description, merchant="Stall")
+    # One edit from "star", which has four letters: no typo allowed, so never a match of "star".
+    make_transaction(conn, user["id"], account, "-3", description="Strar")
+    queries = [{"q": "star"}, {"q": "stall star"}, {"q": "starbucks"}, {"q": "start"}, {"q": "sta", "limit": 3}]
+    listed = [search(client, user, **q) for q in queries]
+    monkeypatch.setattr(repo, "PREFIX_WORDS_LISTED", 1)
+    grouped = [search(client, user, **q) for q in queries]
+    assert listed == grouped
+    assert listed[0][1]["total"] == 7
+    scores = {i["transaction"]["description"]: i["score"] for i in listed[0][1]["items"]}
+    assert scores["Star"] == scores["Star starbucks"] == 3 and scores["Starbucks"] == scores["Stars"] == 2
+    # "start": exact for one row, one typo from "star" and "stars", and the prefix of nothing else.
+    assert {i["transaction"]["description"]: i["score"] for i in listed[3][1]["items"]} == {
+        "Start up": 3,
+        "Star": 1,
+        "Star starbucks": 1,
+        "Stars": 1,
+    }
+    assert listed[4][1]["total"] == 7 and len(listed[4][1]["items"]) == 3
