@@ -311,7 +311,8 @@ def posted_matches(groups: list[sql.Composable], *, heap: Visibility, join_heap:
 # words of a near length (it refuses inputs over 255 characters).
 _OWED = """SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, s.score
   FROM search_backlog b
-  JOIN transactions t ON t.id = ANY(b.ids) AND t.transaction_date BETWEEN b.first_date AND b.last_date
+ CROSS JOIN LATERAL unnest(b.ids, b.dates) AS o(id, day)
+  JOIN transactions t ON t.id = o.id AND t.transaction_date = o.day
  CROSS JOIN LATERAL (
         SELECT bool_and(m.k > 0) AS ok, sum(m.k)::int AS score
           FROM (SELECT q.n, COALESCE(max(CASE WHEN d.word = q.w THEN 3

@@ -86,8 +86,9 @@ OWE_EVERYTHING = """
     DELETE FROM search_backlog;
     DELETE FROM search_postings;
     DELETE FROM search_dictionary;
-    INSERT INTO search_backlog (scope, family_id, ids, first_date, last_date)
-    SELECT COALESCE(family_id, user_id), family_id, array_agg(id), min(transaction_date), max(transaction_date)
+    INSERT INTO search_backlog (scope, family_id, ids, dates, first_date, last_date)
+    SELECT COALESCE(family_id, user_id), family_id, array_agg(id ORDER BY id), array_agg(transaction_date ORDER BY id),
+           min(transaction_date), max(transaction_date)
       FROM transactions GROUP BY 1, 2"""
 
 
