@@ -61,7 +61,7 @@ def _group(
     postings hold are looked up; a row is kept once, with its best score."""
     if not last or prefixed is not None:
         scored = {w: SCORE_EXACT for w in [word] if w in present}
-        for w in prefixed or []:
+        for w in (prefixed or []) if last else []:
             scored.setdefault(w, SCORE_PREFIX)
         for w in candidates:
             if w in present:

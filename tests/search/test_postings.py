@@ -201,3 +201,17 @@ def test_a_prefix_of_many_words_answers_as_one_of_few(conn, make_user, client, m
         "Stars": 1,
     }
     assert listed[4][1]["total"] == 7 and len(listed[4][1]["items"]) == 3
+
+
+def test_only_the_last_word_stands_for_the_words_it_prefixes(conn, make_user, client):
+    """Regression: the words listed for the last word's prefix were offered to the other words too."""
+    user = make_user()
+    account = make_account(conn, user["id"])
+    make_transaction(conn, user["id"], account, "-3", description="Coffee", merchant="Starbucks")
+    make_transaction(conn, user["id"], account, "-3", description="Starbucks refill")
+
+    assert search(client, user, "coffee star")[1]["total"] == 1
+    assert search(client, user, "star coffee")[1]["total"] == 0  # "star" is not the last word: whole word only
+    assert search(client, user, "starbucks star")[1]["total"] == 2
+    assert search(client, user, "refill star")[1]["total"] == 1
+    assert search(client, user, "star starbucks")[1]["total"] == 0
