@@ -13,10 +13,20 @@ through the service layer (what the route calls; Redis off, so analytics is neve
 cache hit) beside the bare SQL of the same statement, in the same run. Drops the
 database at the end unless --keep. --reuse applies pending migrations first.
 
---before-after (issue 17): each query through the service as the code was before issue 17
-(search: the statement below, one pass over the matches per facet; analytics: the scan of
-`transactions`, ANALYTICS_MONTHLY_TOTALS=false) and as it is now, the two alternating run
-by run on the same data and connection pool, so load swings hit both alike.
+--before-after (issue 17): each query through the service as the code was before the
+postings of sql/1301 (search: the GIN-indexed search_vector, bench/search_before_postings.py,
+which this bench gives the database back: the vector filled without triggers and its GIN
+index built; analytics: the scan of `transactions`, ANALYTICS_MONTHLY_TOTALS=false) and as
+it is now, the two alternating run by run on the same data and connection pool, so load
+swings hit both alike.
+
+--write-cost: a 100,000-row INSERT (one statement, the generator's rows) into the same
+table with the postings triggers, with them deferred (SET LOCAL fiscaflow.search_deferred)
+followed by index_backlog() (rows/s), with the search upkeep of before sql/1301 (the
+search_vector row trigger, its GIN index, the search_dictionary statement triggers), and
+with no search upkeep at all; each but the deferred one rolled back.
+
+    .venv/bin/python bench/search.py --reuse fiscaflow_bench_search_<pid> --write-cost
 """
 
 import argparse
@@ -76,34 +86,7 @@ def generate(rows: int) -> None:
         for done in range(0, rows, chunk):
             n = min(chunk, rows - done)
             # Merchants skewed toward the head of the list (random()^1.5: ~3 % for the first), like real spending.
-            conn.execute(
-                """INSERT INTO transactions (user_id, account_id, category_id, amount, description, merchant,
-                                             transaction_date, status, tags, notes)
-                   SELECT %(user)s, (%(accounts)s::uuid[])[1 + (g %% 3)],
-                          CASE WHEN g %% 17 = 0 THEN NULL ELSE (%(cats)s::uuid[])[1 + (g %% %(ncats)s)] END,
-                          CASE WHEN g %% 9 = 0 THEN round((random() * 3000)::numeric, 2) + 0.01
-                               ELSE -round((random() * 200)::numeric, 2) - 0.01 END,
-                          (%(words)s::text[])[1 + (random() * 19)::int] || ' ' || m.name
-                            || CASE WHEN random() < 0.3 THEN ' REF' || (g + %(offset)s)::text ELSE '' END,
-                          m.name,
-                          CURRENT_DATE - (random() * 1090)::int,
-                          CASE WHEN g %% 50 = 0 THEN 'cancelled' ELSE 'posted' END,
-                          CASE WHEN g %% 7 = 0 THEN ARRAY['work'] END,
-                          CASE WHEN g %% 11 = 0 THEN 'shared with family' END
-                     FROM generate_series(1, %(n)s) AS g
-                     CROSS JOIN LATERAL (SELECT (%(merchants)s::text[])[1 + floor(power(random(), 1.5) * 200)::int
-                                                                          + (g * 0)] AS name) m""",
-                {
-                    "user": user,
-                    "accounts": accounts,
-                    "cats": categories,
-                    "ncats": len(categories),
-                    "words": WORDS,
-                    "merchants": MERCHANTS,
-                    "n": n,
-                    "offset": done,
-                },
-            )
+            insert_rows(conn, user=user, accounts=accounts, categories=categories, n=n, offset=done)
             total = done + n
             print(f"  generated {total:>9,} rows  {total / (time.monotonic() - started):,.0f} rows/s", flush=True)
         conn.execute("VACUUM ANALYZE")
@@ -111,52 +94,153 @@ def generate(rows: int) -> None:
         print(f"  dictionary: {words:,} words", flush=True)
 
 
-BEFORE_ISSUE_17_SEARCH = """
-WITH hits AS MATERIALIZED (
-    SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
-      FROM transactions t
-     WHERE {where}
-)
-SELECT
-    (SELECT count(*) FROM hits) AS total,
-    (SELECT COALESCE(json_agg(json_build_object('id', f.category_id, 'name', c.name, 'count', f.n)), '[]')
-       FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY 1
-              ORDER BY n DESC, category_id NULLS LAST LIMIT {facet_size}) f
-       LEFT JOIN categories c ON c.id = f.category_id AND {category_visible}) AS category,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.merchant, 'count', f.n)), '[]')
-       FROM (SELECT merchant, count(*) AS n FROM hits WHERE merchant IS NOT NULL GROUP BY 1
-              ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
-    (SELECT COALESCE(json_agg(json_build_object('value', f.month, 'count', f.n)), '[]')
-       FROM (SELECT to_char(transaction_date, 'YYYY-MM') AS month, count(*) AS n FROM hits GROUP BY 1) f) AS month,
-    (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
-                                                'created_at', p.created_at, 'score', p.score)), '[]')
-       FROM (SELECT * FROM hits WHERE {after}
-              ORDER BY score DESC, transaction_date DESC, created_at DESC, id DESC LIMIT {limit}) p) AS page
+def insert_rows(conn, *, user, accounts, categories, n: int, offset: int) -> None:
+    """n generated rows in one INSERT (the statement triggers see one statement)."""
+    conn.execute(
+        """INSERT INTO transactions (user_id, account_id, category_id, amount, description, merchant,
+                                     transaction_date, status, tags, notes)
+           SELECT %(user)s, (%(accounts)s::uuid[])[1 + (g %% 3)],
+                  CASE WHEN g %% 17 = 0 THEN NULL ELSE (%(cats)s::uuid[])[1 + (g %% %(ncats)s)] END,
+                  CASE WHEN g %% 9 = 0 THEN round((random() * 3000)::numeric, 2) + 0.01
+                       ELSE -round((random() * 200)::numeric, 2) - 0.01 END,
+                  (%(words)s::text[])[1 + (random() * 19)::int] || ' ' || m.name
+                    || CASE WHEN random() < 0.3 THEN ' REF' || (g + %(offset)s)::text ELSE '' END,
+                  m.name,
+                  CURRENT_DATE - (random() * 1090)::int,
+                  CASE WHEN g %% 50 = 0 THEN 'cancelled' ELSE 'posted' END,
+                  CASE WHEN g %% 7 = 0 THEN ARRAY['work'] END,
+                  CASE WHEN g %% 11 = 0 THEN 'shared with family' END
+             FROM generate_series(1, %(n)s) AS g
+             CROSS JOIN LATERAL (SELECT (%(merchants)s::text[])[1 + floor(power(random(), 1.5) * 200)::int
+                                                                  + (g * 0)] AS name) m""",
+        {
+            "user": user,
+            "accounts": accounts,
+            "cats": categories,
+            "ncats": len(categories),
+            "words": WORDS,
+            "merchants": MERCHANTS,
+            "n": n,
+            "offset": offset,
+        },
+    )
+
+
+def give_back_search_vector() -> None:
+    """The "before" engine's data on the bench database: search_vector filled where sql/1301
+    left it NULL (rows written since), without firing any trigger, and its GIN index."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        started = time.monotonic()
+        with conn.transaction():
+            conn.execute("SET LOCAL session_replication_role = replica")
+            filled = conn.execute(
+                """UPDATE transactions SET search_vector = array_to_tsvector(
+                       search_words(description, merchant, notes, array_to_string(tags, ' ')))
+                    WHERE search_vector IS NULL"""
+            ).rowcount
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS bench_transactions_search_vector ON transactions USING gin (search_vector)"
+        )
+        if filled:
+            conn.execute("VACUUM ANALYZE transactions")
+            conn.execute("VACUUM ANALYZE search_postings")
+        print(f"  search_vector for the 'before' engine: {filled:,} rows filled, GIN index ready "
+              f"({time.monotonic() - started:.0f}s)", flush=True)  # fmt: skip
+
+
+# The search upkeep of before sql/1301 (sql/0601, sql/1231), put back inside a rolled-back
+# transaction for the "before" write cost.
+_OLD_UPKEEP = """
+CREATE FUNCTION bench_search_vector() RETURNS TRIGGER AS $$
+BEGIN
+    NEW.search_vector := array_to_tsvector(array_remove(regexp_split_to_array(
+        search_fold(concat_ws(' ', NEW.description, NEW.merchant, NEW.notes, array_to_string(NEW.tags, ' '))),
+        '[^[:alnum:]]+'), ''));
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE FUNCTION bench_search_dictionary_add() RETURNS TRIGGER AS $$
+BEGIN
+    INSERT INTO search_dictionary (word)
+    SELECT w FROM (SELECT DISTINCT unnest(tsvector_to_array(search_vector)) AS w FROM new_rows) n
+     WHERE NOT EXISTS (SELECT 1 FROM search_dictionary d WHERE d.word = n.w)
+     ORDER BY w
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER bench_search_vector_insert BEFORE INSERT ON transactions
+    FOR EACH ROW EXECUTE FUNCTION bench_search_vector();
+CREATE TRIGGER bench_search_dictionary_insert AFTER INSERT ON transactions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_search_dictionary_add();
 """
 
 
-def before_issue_17_typo_candidates(conn, words: list[str]) -> dict[str, list[str]]:
-    """pg_engine.typo_candidates as it was: one fixed trigram threshold (0.2) for every word."""
-    from chalicelib.search.text import TYPO_MIN_LENGTH
+def measure_write_cost(rows: int, rounds: int) -> list[tuple[str, list[float]]]:
+    """Seconds of one `rows`-row INSERT per way of keeping search (see the module doc), and
+    the deferred postings' build by index_backlog(), `rounds` times each, interleaved."""
+    from chalicelib.search import service as search_service
+    from chalicelib.search.models import TransactionSearchQuery
+    from chalicelib.search.postings import index_backlog
 
-    long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
-    if not long_words:
-        return {}
-    conn.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true)")
-    rows = conn.execute(
-        """SELECT q.w, d.word
-             FROM unnest(%s::text[]) AS q(w)
-             JOIN LATERAL (SELECT word FROM search_dictionary
-                            WHERE word %% q.w AND word <> q.w
-                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
-                              AND levenshtein(word, q.w) <= 1) d ON TRUE
-            ORDER BY q.w, d.word""",
-        (long_words,),
-    ).fetchall()
-    found: dict[str, list[str]] = {}
-    for r in rows:
-        found.setdefault(r["w"], []).append(r["word"])
-    return found
+    coffee = TransactionSearchQuery(q="coffee", limit=50)
+    window: list[tuple[float, float]] = []
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        # The "before" way's GIN index exists only inside its own rolled-back rounds.
+        conn.execute("DROP INDEX IF EXISTS bench_transactions_search_vector")
+        user = conn.execute("SELECT id FROM users").fetchone()["id"]
+        accounts = [r["id"] for r in conn.execute("SELECT id FROM accounts ORDER BY name")]
+        categories = [r["id"] for r in conn.execute("SELECT id FROM categories WHERE parent_id IS NOT NULL")]
+        offset = conn.execute("SELECT count(*) AS n FROM transactions").fetchone()["n"] + 10_000_000
+
+        def insert():
+            started = time.perf_counter()
+            insert_rows(conn, user=user, accounts=accounts, categories=categories, n=rows, offset=offset)
+            return time.perf_counter() - started
+
+        def postings():
+            with conn.transaction(force_rollback=True):
+                return insert()
+
+        def before():
+            with conn.transaction(force_rollback=True):
+                conn.execute("ALTER TABLE transactions DISABLE TRIGGER transactions_search_postings_insert")
+                conn.execute(_OLD_UPKEEP)
+                conn.execute("CREATE INDEX bench_transactions_search_vector ON transactions USING gin (search_vector)")
+                return insert()
+
+        def none():
+            with conn.transaction(force_rollback=True):
+                conn.execute("ALTER TABLE transactions DISABLE TRIGGER transactions_search_postings_insert")
+                return insert()
+
+        def deferred():
+            with conn.transaction():
+                conn.execute("SET LOCAL fiscaflow.search_deferred = 'on'")
+                written_at = conn.execute("SELECT now() AS t").fetchone()["t"]  # every row's created_at
+                seconds = insert()
+            # Search while the rows are owed: matched through the heap (repo.owed_matches).
+            window.append(timed(lambda: search_service.search_transactions(user_id=user, query=coffee), 3))
+            report = index_backlog()
+            assert report.rows == rows and report.pending == 0, report
+            conn.execute("DELETE FROM transactions WHERE created_at = %s", (written_at,))
+            conn.execute("VACUUM search_postings")
+            return seconds, report.seconds
+
+        results: dict[str, list[float]] = {}
+        for i in range(rounds):
+            for label, fn in (
+                ("INSERT, postings by the statement triggers (now)", postings),
+                ("INSERT, search upkeep before sql/1301 (row trigger, GIN, dictionary)", before),
+                ("INSERT, no search upkeep at all", none),
+            ):
+                results.setdefault(label, []).append(fn())
+            insert_s, build_s = deferred()
+            results.setdefault("INSERT, deferred (SET LOCAL fiscaflow.search_deferred)", []).append(insert_s)
+            results.setdefault("  then index_backlog() for those rows", []).append(build_s)
+            print(f"  round {i + 1}: done (load {load_average()})", flush=True)
+    for p50, p99 in window:
+        print(f"  search 'coffee' while {rows:,} rows are owed: p50 {p50:.0f} ms, max {p99:.0f} ms (3 runs)")
+    return list(results.items())
 
 
 def _p50_p99(samples: list[float]) -> tuple[float, float]:
@@ -192,8 +276,7 @@ SHAPES = (
 
 def measure_before_after(runs: int) -> list[tuple]:
     """(label, rows matched, before p50/p99, after p50/p99) per query, alternating."""
-    import functools
-
+    from bench import search_before_postings
     from chalicelib.analytics import service as analytics_service
     from chalicelib.analytics.models import SpendingQuery
     from chalicelib.infra import db
@@ -202,17 +285,18 @@ def measure_before_after(runs: int) -> list[tuple]:
     from chalicelib.search import service as search_service
     from chalicelib.search.models import TransactionSearchQuery
 
+    give_back_search_vector()
     with db.transaction() as conn:
         user = conn.execute("SELECT id FROM users").fetchone()["id"]
-    current = (pg_engine.build_search, pg_engine.typo_candidates)
-    old = (functools.partial(current[0], template=BEFORE_ISSUE_17_SEARCH), before_issue_17_typo_candidates)
+    current = pg_engine.build_search
+    old = search_before_postings.build_search
 
     def with_statement(code, query):
-        pg_engine.build_search, pg_engine.typo_candidates = code
+        pg_engine.build_search = code
         try:
             return search_service.search_transactions(user_id=user, query=query)
         finally:
-            pg_engine.build_search, pg_engine.typo_candidates = current
+            pg_engine.build_search = current
 
     results = []
     for label, q in SHAPES:
@@ -245,27 +329,21 @@ def explain_before_after() -> list[tuple]:
     (label, which, planning ms, execution ms, shared hit, shared read, temp read)."""
     import json
 
+    from bench import search_before_postings
     from chalicelib.families.access import load_access
     from chalicelib.infra import db
     from chalicelib.search import pg_engine
     from chalicelib.search.engine import Filters, SearchRequest
 
+    give_back_search_vector()
     rows = []
     for label, q in SHAPES:
-        for which, template, typo in (
-            ("before", BEFORE_ISSUE_17_SEARCH, before_issue_17_typo_candidates),
-            ("after", None, pg_engine.typo_candidates),
-        ):
+        for which, build in (("before", search_before_postings.build_search), ("after", pg_engine.build_search)):
             with db.transaction() as conn:
+                conn.execute("SELECT set_config('work_mem', %s, true)", (pg_engine.SEARCH_WORK_MEM,))
                 access = load_access(conn, conn.execute("SELECT id FROM users").fetchone()["id"])
                 request = SearchRequest(access=access, q=q, filters=Filters(), limit=50, after=None)
-                current = pg_engine.typo_candidates
-                pg_engine.typo_candidates = typo
-                try:
-                    kwargs = {"template": template} if template else {}
-                    _, statement, params = pg_engine.build_search(conn, request, **kwargs)
-                finally:
-                    pg_engine.typo_candidates = current
+                _, statement, params = build(conn, request)
                 plan = conn.execute(
                     psycopg.sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + statement, params
                 ).fetchone()
@@ -326,7 +404,7 @@ def measure(runs: int) -> list[tuple[str, int, tuple[float, float], tuple[float,
 
             from_, to = periods.resolve_range(None, None, today=local_today("UTC"))
             where, params = analytics_repo.scope_conditions(access, from_=from_, to=to, account_id=None, family_id=None)
-            analytics_repo.spending(conn, group_by="top_category", where=where, params=params)
+            analytics_repo.spending(conn, access, group_by="top_category", where=where, params=params)
 
     answer = analytics_service.spending(user_id=user, query=spending)
     results.append(
@@ -463,6 +541,7 @@ def main() -> int:
     parser.add_argument(
         "--before-after", action="store_true", help="the code before issue 17 and now, alternating (see above)"
     )
+    parser.add_argument("--write-cost", action="store_true", help="a 100k-row INSERT per way of keeping search")
     parser.add_argument("--cluster", metavar="URL", help="also time the Elasticsearch engine on this cluster")
     parser.add_argument(
         "--flavour", default="elasticsearch", help="SEARCH_FLAVOUR of --cluster (opensearch: the local node)"
@@ -490,6 +569,15 @@ def main() -> int:
             print("|---|---|---:|---:|---:|---:|---:|")
             for label, which, plan_ms, exec_ms, hit, read, temp in explain_before_after():
                 print(f"| {label} | {which} | {plan_ms:.1f} | {exec_ms:.1f} | {hit:,} | {read:,} | {temp:,} |")
+            return 0
+        if args.write_cost:
+            print(f"load average before: {load_average()}", flush=True)
+            results = measure_write_cost(100_000, 3)
+            print(f"load average after: {load_average()}")
+            print("\n| 100,000 rows, one statement | seconds (median of 3) | rows/s |\n|---|---:|---:|")
+            for label, seconds in results:
+                median = statistics.median(seconds)
+                print(f"| {label} | {median:.2f} | {100_000 / median:,.0f} |", flush=True)
             return 0
         if args.before_after:
             print(f"load average before: {load_average()}", flush=True)

@@ -144,12 +144,16 @@ def db_url(database_url, _truncate_sql):
     """The migrated test database; emptied of user data after the test."""
     yield database_url
     from tests.analytics.monthly_totals import drift
+    from tests.search import postings_check
 
     with connect(database_url, autocommit=True) as conn:
-        # Whatever the test did to transactions, the analytics roll-up (sql/1241) followed.
+        # Whatever the test did to transactions, the analytics roll-up (sql/1241) and the
+        # search postings (sql/1301) followed.
         off = drift(conn)
+        postings_off = postings_check.drift(conn)
         conn.execute(_truncate_sql)
     assert not off, f"transaction_monthly_totals differs from transactions: {off[:5]}"
+    assert not postings_off, f"search_postings differs from the rows' words: {postings_off[:5]}"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """`fiscaflow restore KEY`: a backup loaded into an empty database, all or nothing.
 
 The target is migrated first (schema from `sql/`), then the dump runs in ONE transaction
-with session_replication_role = replica: no trigger fires, so balances, search vectors
+with session_replication_role = replica: no trigger fires, so balances, search postings
 and every other derived column arrive exactly as they were in the snapshot (the balance
 triggers would otherwise add every transaction to the balance a second time) and foreign
 keys need no load order. Row counts are checked against the dump's trailer, sequences are
@@ -118,6 +118,9 @@ def _load(conn: psycopg.Connection, lines, report: RestoreReport) -> None:
     if "transaction_monthly_totals" in existing and "transaction_monthly_totals" not in report.rows:
         # A dump from before sql/1241 has no analytics roll-up: derive it from the rows loaded.
         conn.execute("SELECT transaction_monthly_totals_rebuild()")
+    if "search_postings" in existing and "search_postings" not in report.rows:
+        # A dump from before sql/1301 has no search postings: derive them from the rows loaded.
+        conn.execute("SELECT search_postings_rebuild()")
 
 
 def _copy_block(conn: psycopg.Connection, statement: str, lines, *, load: bool) -> int:

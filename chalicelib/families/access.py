@@ -94,6 +94,24 @@ class Access:
             own=self.personal(alias), fam=_column(alias, "family_id"), families=sql.Literal(self.family_ids)
         )
 
+    def visible_postings(self, alias: str) -> sql.Composed:
+        """SQL condition: `visible()` over rows keyed by scope = COALESCE(family_id, user_id)
+        (search_postings, search_backlog, sql/1301): led by scope = ANY(me, my families) so
+        that an index on scope is entered once per scope, then the same rule exactly."""
+        scope, fam = _column(alias, "scope"), _column(alias, "family_id")
+        me = sql.Literal(self.user_id)
+        if not self.family_ids:
+            return sql.SQL("({scope} = {me} AND {fam} IS NULL)").format(scope=scope, me=me, fam=fam)
+        return sql.SQL(
+            "({scope} = ANY({scopes}) AND (({fam} IS NULL AND {scope} = {me}) OR {fam} = ANY({families})))"
+        ).format(
+            scope=scope,
+            fam=fam,
+            me=me,
+            scopes=sql.Literal([self.user_id, *self.family_ids]),
+            families=sql.Literal(self.family_ids),
+        )
+
     def personal(self, alias: str | None = None) -> sql.Composed:
         """SQL condition: the caller's own personal rows (not their families')."""
         return owned_by(self.user_id, None, alias)

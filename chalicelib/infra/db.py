@@ -108,6 +108,11 @@ def close_pool() -> None:
             _pool = None
 
 
+def in_transaction() -> bool:
+    """Whether a unit of work is open in this context (a `transaction()` would join it)."""
+    return _current.get() is not None
+
+
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection]:
     """Open (or join) the unit of work; commit on success, roll back on any exception."""

@@ -61,8 +61,10 @@ def _move(partition: repo.Partition) -> int | None:
         repo.lock_share(conn, partition.name)
         rows = repo.count_rows(conn, partition.name)
         repo.detach(conn, parent=repo.LIVE, table=partition.name)
-        # No trigger saw the rows leave `transactions`: the analytics roll-up forgets the month here.
+        # No trigger saw the rows leave `transactions`: the analytics roll-up forgets the month
+        # here, and search drops the month's postings (sql/1301; archived rows are not searched).
         repo.forget_monthly_totals(conn, start=partition.start, end=partition.end)
+        repo.forget_search_postings(conn, partition.name)
         existing = repo.covering_partition(conn, repo.ARCHIVE, partition.start)
         if existing is not None:
             # The archive already holds this month (rows archived from the default partition

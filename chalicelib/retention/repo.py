@@ -200,3 +200,8 @@ def drop_unattached_indexes(conn: psycopg.Connection, table: str) -> int:
 def forget_monthly_totals(conn: psycopg.Connection, *, start: date, end: date) -> None:
     """The analytics roll-up (sql/1241) without the months [start, end), which left `transactions`."""
     conn.execute("SELECT transaction_monthly_totals_forget(%s, %s)", (start, end))
+
+
+def forget_search_postings(conn: psycopg.Connection, table: str) -> None:
+    """The search postings (sql/1301) of the rows of `table`, a month that left `transactions`."""
+    conn.execute("SELECT search_postings_forget_partition(%s::regclass)", (table,))

@@ -128,6 +128,26 @@ def requeue_after(conn: psycopg.Connection, mark: int) -> int:
     ).rowcount
 
 
+# --- postings owed by deferred bulk writes (sql/1301): every user's, by design
+
+
+def take_backlog_entry(conn: psycopg.Connection) -> dict[str, Any] | None:
+    """The oldest backlog entry no other run holds, locked for this transaction."""
+    return conn.execute(
+        """SELECT id, cardinality(ids) AS rows FROM search_backlog
+            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"""
+    ).fetchone()
+
+
+def index_backlog_entry(conn: psycopg.Connection, entry_id: int) -> int:
+    """The entry's postings built from its rows as they are now, the entry removed; postings written."""
+    return conn.execute("SELECT search_backlog_index(%s) AS n", (entry_id,)).fetchone()["n"]
+
+
+def count_backlog(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) AS n FROM search_backlog").fetchone()["n"]
+
+
 # --- the PostgreSQL engine
 
 
@@ -161,20 +181,22 @@ def typo_neighbours(conn: psycopg.Connection, words: list[str]) -> list[dict[str
     ).fetchall()
 
 
-# The same answer in one pass over the matches for all three facets and the total
-# (GROUPING SETS, hashed), months grouped by date_trunc and named after grouping (to_char
-# on every match cost more than the month facet itself). What is left is reading the
-# matches from the heap: BENCHMARKS.md, "Search and analytics on PostgreSQL".
+# The matches come from search_postings (sql/1301): per query word, an index-only scan of
+# (scope, word) for the word, its prefix range and its typo neighbours, the best score of a
+# row's postings kept, the words' id sets intersected; filters the postings cannot answer
+# join the heap for the matched rows only. Rows of a deferred bulk write (search_backlog)
+# that have no postings yet are matched through the heap with the same rules. Then one pass
+# over the matches for all three facets and the total (GROUPING SETS, hashed), months
+# summed from the days (a date_trunc per match costs more than the grouping), and one page.
 _SEARCH = """
 WITH hits AS MATERIALIZED (
-    SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, ({score}) AS score
-      FROM transactions t
-     WHERE {where}
+    {hits}
 ),
 counted AS (
-    SELECT GROUPING(category_id, merchant, month) AS set_id, category_id, merchant, month, count(*) AS n
-      FROM (SELECT category_id, merchant, date_trunc('month', transaction_date::timestamp) AS month FROM hits) h
-     GROUP BY GROUPING SETS ((category_id), (merchant), (month), ())
+    SELECT GROUPING(category_id, merchant, transaction_date) AS set_id, category_id, merchant, transaction_date,
+           count(*) AS n
+      FROM hits
+     GROUP BY GROUPING SETS ((category_id), (merchant), (transaction_date), ())
 )
 SELECT
     (SELECT n FROM counted WHERE set_id = 7) AS total,
@@ -186,7 +208,8 @@ SELECT
        FROM (SELECT merchant, n FROM counted WHERE set_id = 5 AND merchant IS NOT NULL
               ORDER BY n DESC, merchant COLLATE "C" LIMIT {facet_size}) f) AS merchant,
     (SELECT COALESCE(json_agg(json_build_object('value', to_char(f.month, 'YYYY-MM'), 'count', f.n)), '[]')
-       FROM (SELECT month, n FROM counted WHERE set_id = 6) f) AS month,
+       FROM (SELECT date_trunc('month', transaction_date::timestamp) AS month, sum(n)::bigint AS n
+               FROM counted WHERE set_id = 6 GROUP BY 1) f) AS month,
     (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'transaction_date', p.transaction_date,
                                                 'created_at', p.created_at, 'score', p.score)), '[]')
        FROM (SELECT * FROM hits WHERE {after}
@@ -194,21 +217,187 @@ SELECT
 """
 
 
+# How many distinct words a prefix may stand for before its postings are merged by a
+# grouping (one index probe per word to list them; beyond, one range scan and a hash).
+PREFIX_WORDS_LISTED = 16
+
+
+def words_present(
+    conn: psycopg.Connection,
+    visible: Visibility,
+    *,
+    scopes: list,
+    words: list[str],
+    prefix: str,
+) -> tuple[set[str], list[str] | None]:
+    """(those of `words` that the caller's postings hold, the other words of theirs that
+    start with `prefix`, or None when there are more than PREFIX_WORDS_LISTED); `visible`:
+    Access.visible_postings("p"), `scopes` its scope values. One index probe per word: the
+    prefix's words are walked in order, scope by scope (min(word) above the last one)."""
+    query = sql.SQL(
+        """WITH RECURSIVE listed(scope, word, n) AS (
+               SELECT sc, (SELECT min(p.word) FROM search_postings p
+                            WHERE p.scope = sc AND {visible} AND p.word > %(prefix)s AND p.word ^@ %(prefix)s), 1
+                 FROM unnest(%(scopes)s::uuid[]) AS sc
+               UNION ALL
+               SELECT l.scope, (SELECT min(p.word) FROM search_postings p
+                                 WHERE p.scope = l.scope AND {visible} AND p.word > l.word
+                                   AND p.word ^@ %(prefix)s), l.n + 1
+                 FROM listed l WHERE l.word IS NOT NULL AND l.n <= %(cap)s)
+           SELECT array(SELECT w FROM unnest(%(words)s::text[]) AS w
+                         WHERE EXISTS (SELECT 1 FROM search_postings p WHERE {visible} AND p.word = w)) AS words,
+                  array(SELECT DISTINCT word FROM listed WHERE word IS NOT NULL ORDER BY 1) AS prefixed"""
+    ).format(visible=visible)
+    row = conn.execute(
+        query, {"words": words, "prefix": prefix, "scopes": scopes, "cap": PREFIX_WORDS_LISTED}
+    ).fetchone()
+    prefixed = row["prefixed"]
+    return set(row["words"]), None if len(prefixed) > PREFIX_WORDS_LISTED else prefixed
+
+
+def ranked_postings(
+    visible: Visibility,
+    also_visible: Visibility,
+    *,
+    alternatives: list[tuple[sql.Composable, sql.Composable]],
+    filters: sql.Composable,
+) -> sql.Composed:
+    """One query word's matching rows (id … merchant, s) from explicit alternatives (word,
+    score) in falling score order: each row once, from its best alternative, because each
+    branch leaves out the rows an earlier word already gave (a hash anti-join on the id,
+    much cheaper than grouping every match). `visible`, `also_visible`:
+    Access.visible_postings over p and over e."""
+    branches = []
+    for j, (word, score) in enumerate(alternatives):
+        branch = sql.SQL(
+            "SELECT " + _POSTING_COLUMNS + ", {score} AS s FROM search_postings p"
+            " WHERE {visible} AND {filters} AND p.word = {word}"
+        ).format(score=score, visible=visible, filters=filters, word=word)
+        if j:
+            earlier = sql.SQL(", ").join(w for w, _ in alternatives[:j])
+            branch += sql.SQL(
+                " AND NOT EXISTS (SELECT 1 FROM search_postings e WHERE {also_visible}"
+                " AND e.word IN ({earlier}) AND e.id = p.id)"
+            ).format(also_visible=also_visible, earlier=earlier)
+        branches.append(branch)
+    return sql.SQL(" UNION ALL ").join(branches)
+
+
+_POSTING_COLUMNS = "p.id, p.transaction_date, p.created_at, p.category_id, p.merchant"
+
+
+def word_postings(
+    visible: Visibility,
+    *,
+    words: sql.Composable,
+    prefix: sql.Composable | None,
+    score: sql.Composable,
+    filters: sql.Composable,
+    grouped: bool,
+) -> sql.Composed:
+    """One query word's matching rows (id … merchant, s): postings whose word is one of
+    `words` or starts with `prefix`; `score` per posting, the best one per row if `grouped`."""
+    select = sql.SQL(
+        "SELECT " + _POSTING_COLUMNS + ", {score} AS s FROM search_postings p WHERE {visible} AND {filters}"
+    )
+    branches = [
+        select.format(score=score, visible=visible, filters=filters) + sql.SQL(" AND p.word = ANY({})").format(words)
+    ]
+    if prefix is not None:
+        branches.append(
+            select.format(score=score, visible=visible, filters=filters)
+            + sql.SQL(" AND p.word > {prefix} AND p.word ^@ {prefix}").format(prefix=prefix)
+        )
+    union = sql.SQL(" UNION ALL ").join(branches)
+    if not grouped:
+        return union
+    return sql.SQL(
+        "SELECT id, transaction_date, created_at, category_id, merchant, max(s) AS s FROM ({}) x GROUP BY 1, 2, 3, 4, 5"
+    ).format(union)
+
+
+def posted_matches(groups: list[sql.Composable], *, heap: Visibility, join_heap: bool) -> sql.Composed:
+    """Rows matching every query word (the intersection of the words' id sets), score summed;
+    `heap`: conditions on the row itself (alias t: Access.visible and the filters the postings
+    cannot answer), joined only if `join_heap`."""
+    joins = sql.SQL("").join(
+        sql.SQL(" JOIN ({}) g{} ON g{}.id = g0.id").format(g, sql.Literal(i), sql.Literal(i))
+        for i, g in enumerate(groups)
+        if i
+    )
+    score = sql.SQL(" + ").join(sql.SQL("g{}.s").format(sql.Literal(i)) for i in range(len(groups)))
+    query = sql.SQL(
+        "SELECT g0.id, g0.transaction_date, g0.created_at, g0.category_id, g0.merchant, {score} AS score"
+        " FROM ({first}) g0{joins}"
+    ).format(score=score, first=groups[0], joins=joins)
+    if join_heap:
+        query += sql.SQL(
+            " JOIN transactions t ON t.id = g0.id AND t.transaction_date = g0.transaction_date WHERE {}"
+        ).format(heap)
+    return query
+
+
+# A document word's score for query word q.w (the n-th of `nwords`): exact 3, prefix of the
+# last word 2, one typo for words of `typo_min` letters or more 1; levenshtein() only on
+# words of a near length (it refuses inputs over 255 characters). The words are
+# search_words() written out (sql/1301's triggers do the same): repeats and the empty
+# piece score nothing more, and the inline form halved a search over 100k owed rows.
+_OWED = """SELECT t.id, t.transaction_date, t.created_at, t.category_id, t.merchant, s.score
+  FROM search_backlog b
+ CROSS JOIN LATERAL unnest(b.ids, b.dates) AS o(id, day)
+  JOIN transactions t ON t.id = o.id AND t.transaction_date = o.day
+ CROSS JOIN LATERAL (
+        SELECT bool_and(m.k > 0) AS ok, sum(m.k)::int AS score
+          FROM (SELECT q.n, COALESCE(max(CASE WHEN d.word = q.w THEN 3
+                                              WHEN q.n = {nwords} AND d.word ^@ q.w THEN 2
+                                              WHEN length(q.w) >= {typo_min}
+                                                   AND length(d.word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
+                                              THEN CASE WHEN levenshtein(d.word, q.w) <= 1 THEN 1 ELSE 0 END
+                                              ELSE 0 END), 0) AS k
+                  FROM unnest({words}::text[]) WITH ORDINALITY AS q(w, n)
+                  LEFT JOIN unnest(regexp_split_to_array(search_fold(concat_ws(' ', t.description, t.merchant,
+                                                                             t.notes, array_to_string(t.tags, ' '))),
+                                                         '[^[:alnum:]]+')) AS d(word) ON TRUE
+                 GROUP BY q.n) m) s
+ WHERE {backlog_visible} AND {where} AND s.ok
+   AND NOT EXISTS (SELECT 1 FROM search_postings p WHERE p.id = t.id)"""
+
+
+def owed_matches(
+    access: Access, *, where: Visibility, words: sql.Composable, nwords: int, typo_min: int
+) -> sql.Composed:
+    """Matching rows of deferred bulk writes whose postings are not built yet (sql/1301),
+    read from the heap with the words of search_words(); `where`: Access.visible and the
+    filters, over `t`. Rows that already have postings are the other branch's."""
+    return sql.SQL(_OWED).format(
+        backlog_visible=access.visible_postings("b"),
+        where=where,
+        words=words,
+        nwords=sql.Literal(nwords),
+        typo_min=sql.Literal(typo_min),
+    )
+
+
+def owes_postings(conn: psycopg.Connection, visible: Visibility) -> bool:
+    """Whether a deferred bulk write the caller may see still waits for its postings
+    (`visible`: Access.visible_postings over `b`)."""
+    query = sql.SQL("SELECT EXISTS (SELECT 1 FROM search_backlog b WHERE {}) AS owed").format(visible)
+    return conn.execute(query).fetchone()["owed"]
+
+
 def search_statement(
     access: Access,
     *,
-    where: Visibility,
-    score: sql.Composable,
+    posted: sql.Composable,
+    owed: sql.Composable | None,
     after: sql.Composable,
     facet_size: int,
     limit: sql.Composable,
-    template: str | None = None,
 ) -> sql.Composed:
-    """The search: its hits (`where`: Access.visible and the filters, over `t`), facets
-    over all of them and one page; category names only where the caller may read them."""
-    return sql.SQL(template or _SEARCH).format(
-        score=score,
-        where=where,
+    """The search: its hits (from the postings, and the backlog's rows if `owed`), facets over
+    all of them and one page; category names only where the caller may read them."""
+    return sql.SQL(_SEARCH).format(
+        hits=posted if owed is None else sql.SQL("{} UNION ALL {}").format(posted, owed),
         facet_size=sql.Literal(facet_size),
         category_visible=access.category_visible("c"),
         after=after,

@@ -20,7 +20,10 @@ run ends cleanly and the next one catches up. A document Elasticsearch refuses (
 4xx on its item) is retried on later runs and parked after MAX_ATTEMPTS with its
 error; it never blocks the rest of the batch.
 
-On the PostgreSQL engine there is nothing to index: search reads the live tables.
+Every run first builds the search postings that deferred bulk writes owe (sql/1301,
+chalicelib/search/postings.py): the PostgreSQL engine answers exactly without them, only
+slower, and it is the fallback whenever the cluster is down, so they are built whichever
+engine serves. Beyond that, on the PostgreSQL engine there is nothing to index.
 The run marks pending rows processed so the outbox does not grow for ever; when a
 cluster is configured later, `fiscaflow search reindex` builds the index from the
 tables themselves (the source of truth), so those rows are not needed to catch up.
@@ -36,7 +39,7 @@ import psycopg
 from chalicelib.infra import db, es_client
 from chalicelib.infra.logging import logger
 from chalicelib.infra.outbox import TRANSACTION_SET
-from chalicelib.search import es_bodies, repo
+from chalicelib.search import es_bodies, postings, repo
 
 MAX_ATTEMPTS = 3
 BATCH_SIZE = 500
@@ -56,6 +59,7 @@ class SyncReport:
     conflicts: int = 0
     retried: int = 0
     parked: list[dict[str, Any]] = field(default_factory=list)
+    postings_rows: int = 0
     marked_processed: int = 0
     purged: int = 0
     pending: int = 0
@@ -66,15 +70,17 @@ class SyncReport:
 def run_search_sync(
     *, dry_run: bool = False, client: Any = None, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET_SECONDS
 ) -> SyncReport:
-    """Drain the outbox (Elasticsearch) or mark it processed (PostgreSQL engine)."""
+    """Build owed search postings, then drain the outbox (Elasticsearch) or mark it processed (PostgreSQL engine)."""
+    deadline = time.monotonic() + time_budget  # shared by the postings and the drain
+    owed = None if dry_run else postings.index_backlog(time_budget=time_budget)
     if client is None and not es_client.configured():
         report = _mark_processed(dry_run=dry_run)
     else:
         report = SyncReport(engine="elasticsearch", dry_run=dry_run)
-        deadline = time.monotonic() + time_budget
         while time.monotonic() < deadline:
             if not _drain_batch(report, client or es_client.client(), batch_size, dry_run):
                 break
+    report.postings_rows = owed.rows if owed else 0
     with db.transaction() as conn:
         if not dry_run:
             report.purged = repo.purge_processed(conn, older_than_days=PURGE_AFTER_DAYS)

@@ -28,11 +28,20 @@ from collections import defaultdict
 import chalicelib
 
 PACKAGE = pathlib.Path(chalicelib.__file__).parent
-USER_TABLES = ("transactions", "accounts", "budgets", "goals", "categories")
+# search_postings and search_backlog (sql/1301) hold each row's words and owner: user data too.
+USER_TABLES = ("transactions", "accounts", "budgets", "goals", "categories", "search_postings", "search_backlog")
 # A table named in the text, or a table slot ({} / {table}) filled at run time, which may
 # be any of them (backups, retention and erasure walk lists of tables).
 READS = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(?:(?:" + "|".join(USER_TABLES) + r")(?:_archive)?\b|\{\w*\})", re.I)
-SCOPE_BUILDERS = {"visible", "visible_parts", "category_visible", "personal", "in_family", "authored"}
+SCOPE_BUILDERS = {
+    "visible",
+    "visible_parts",
+    "visible_postings",
+    "category_visible",
+    "personal",
+    "in_family",
+    "authored",
+}
 SCOPE_FUNCTIONS = {"owned_by", "same_owner"}
 # A visibility rule written out: the owner/family pair or a membership lookup.
 HAND_WRITTEN = re.compile(
@@ -125,6 +134,8 @@ CROSS_USER = {
     "search/repo.py:<module>": "the reindex copies every row into the search index (scoped at query time)",
     "search/repo.py:transactions_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
     "search/repo.py:categories_by_id": "the search sync indexes the rows the outbox names, whoever owns them",
+    "search/repo.py:take_backlog_entry": "the postings job builds what every deferred import owes (sql/1301)",
+    "search/repo.py:count_backlog": "the postings job reports what every deferred import still owes",
 }
 
 

@@ -64,6 +64,23 @@ def _search(conn, world):
     return query, params
 
 
+def _search_prefix(conn, world):
+    from chalicelib.search.engine import Filters, SearchRequest
+    from chalicelib.search.pg_engine import build_search
+
+    _words, query, params = build_search(
+        conn, SearchRequest(access=world["whale_access"], q="zanz", filters=Filters(), limit=20, after=None)
+    )
+    return query, params
+
+
+def _edit(conn, world):
+    from chalicelib.ledger.transactions import repo
+
+    tx_id, day = world["my_transaction"]
+    return repo.update(conn, tx_id, day, {"description": "Audit edit"})
+
+
 def _categorization(conn, world):
     from chalicelib.categorization.engine import categorization_query
 
@@ -212,6 +229,7 @@ def _bank_sync_page(conn, world):
 
 LIVE = "transactions"
 ARCHIVE = "transactions_archive"
+POSTINGS = "search_postings"  # sql/1301: written with every row, so audited with the two tables
 
 # (table, index) -> the uses that need it. Order: as in sql/.
 #
@@ -279,8 +297,13 @@ AUDIT: dict[tuple[str, str], list[Use]] = {
             run=_bank_sync_page,
         ),
     ],
-    (LIVE, "idx_transactions_search_vector"): [
-        Use("search: GET /search on PostgreSQL (pg_engine.build_search)", explain=_search),
+    (POSTINGS, "idx_search_postings_word"): [
+        Use("search: GET /search on PostgreSQL, a word's postings (pg_engine.build_search)", explain=_search),
+        Use("search: GET /search on PostgreSQL, a prefix's postings (pg_engine.build_search)", explain=_search_prefix),
+    ],
+    (POSTINGS, "idx_search_postings_id"): [
+        Use("search: the postings of a deleted row go (sql/1301 search_postings_on_delete)", run=_delete_transaction),
+        Use("search: the postings of an edited row are rewritten (sql/1301 search_postings_on_update)", run=_edit),
     ],
     (ARCHIVE, "transactions_archive_pkey"): [
         Use("ledger: GET /transactions/{id} of an archived row (transactions.repo.get_archived)", run=_get_archived),

@@ -111,6 +111,7 @@ def world(database_url, _truncate_sql):
         # indexes proper (while they hold fresh rows a GIN scan is costed as reading them all).
         conn.execute("VACUUM ANALYZE transactions")
         conn.execute("VACUUM ANALYZE transactions_archive")
+        conn.execute("VACUUM ANALYZE search_postings")
         conn.execute("ANALYZE accounts")
         from chalicelib.families.access import load_access
 
@@ -162,7 +163,8 @@ def _parent_index(conn) -> dict[str, str]:
     rows = conn.execute(
         """WITH RECURSIVE up(idx, top) AS (
                SELECT i.indexrelid, i.indexrelid FROM pg_index i
-                WHERE i.indrelid IN ('transactions'::regclass, 'transactions_archive'::regclass)
+                WHERE i.indrelid IN ('transactions'::regclass, 'transactions_archive'::regclass,
+                                     'search_postings'::regclass)
                UNION ALL
                SELECT p.inhrelid, up.top FROM pg_inherits p JOIN up ON p.inhparent = up.idx)
            SELECT idx::regclass::text AS idx, top::regclass::text AS top FROM up"""
@@ -229,7 +231,8 @@ def test_every_index_of_the_two_tables_is_in_the_audit(conn):
         (r["table"], r["index"])
         for r in conn.execute(
             """SELECT indrelid::regclass::text AS table, indexrelid::regclass::text AS index FROM pg_index
-                WHERE indrelid IN ('transactions'::regclass, 'transactions_archive'::regclass)"""
+                WHERE indrelid IN ('transactions'::regclass, 'transactions_archive'::regclass,
+                                   'search_postings'::regclass)"""
         )
     }
     assert existing - set(AUDIT) == set(), "indexes without a query in the audit table"
