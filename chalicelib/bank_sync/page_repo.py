@@ -67,6 +67,10 @@ def stage(conn: psycopg.Connection, rows: list[dict[str, Any]], *, account_ids: 
     # categorizing join's row estimate is far above jit_above_cost, and compiling costs
     # more than these set statements over 500 rows ever take.
     conn.execute("SET LOCAL jit = off")
+    # A page's new rows owe their search postings, as an import's do (imports/repo.stage_rows):
+    # written inline they cost a page more than the rest of its write (BENCHMARKS.md, search
+    # postings); the search-sync job builds them, and search reads owed rows meanwhile.
+    conn.execute("SET LOCAL fiscaflow.search_deferred = 'on'")
     # (IF NOT EXISTS would send a notice on every page but the first.)
     conn.execute(
         f"""DO $$ BEGIN

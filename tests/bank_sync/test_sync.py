@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.search import postings
 from tests.bank_sync.conftest import account_state, assert_balance_is_plaids, sync
 from tests.factories import default_category
 
@@ -308,6 +309,16 @@ def test_a_sync_moves_budgets_the_search_outbox_and_caches_as_an_import_does(cli
     assert Decimal(after["spent_month_to_date"]) == Decimal(before["spent_month_to_date"]) + Decimal("12.00")
     found = client.http.get("/search/transactions?q=blue%20bottle", headers=user["headers"]).json_body
     assert found["total"] == 1
+    # The page's postings are owed, as an import's are (search reads the row from the heap
+    # meanwhile), until the search-sync job builds them.
+    owed = conn.execute("SELECT cardinality(ids) AS n FROM search_backlog WHERE scope = %s", (user["id"],))
+    assert [r["n"] for r in owed] == [1]
+    postings.index_backlog()
+    assert conn.execute("SELECT count(*) AS n FROM search_backlog").fetchone()["n"] == 0
+    words = conn.execute("SELECT word FROM search_postings WHERE scope = %s ORDER BY word", (user["id"],))
+    assert [r["word"] for r in words] == ["blue", "bottle"]
+    again = client.http.get("/search/transactions?q=blue%20bottle", headers=user["headers"]).json_body
+    assert again["total"] == 1 and again["items"] == found["items"]
 
 
 def test_an_account_opened_after_linking_is_linked_and_synced(client, conn, make_user, fake_plaid):
