@@ -157,28 +157,44 @@ def query_words(conn: psycopg.Connection, q: str) -> list[str]:
 
 def typo_neighbours(conn: psycopg.Connection, words: list[str]) -> list[dict[str, Any]]:
     """(w, word): dictionary words at Levenshtein distance exactly 1 from each of `words`."""
-    # The trigram threshold just below the lowest similarity a one-edit variant of any of
-    # the words can have, so the index never drops a true candidate (levenshtein() then
-    # decides): an edit removes at most three of a word's k distinct trigrams and adds at
-    # most three, so similarity >= (k-3)/(k+3), 1/3 for most 5-letter words and more for
-    # longer ones. The fixed 0.2 used before read ~every "refNNNNNN" of a 300k-word
-    # dictionary for `ref4242` (1 s; 0.45 here: ~40 ms).
-    conn.execute(
-        """SELECT set_config('pg_trgm.similarity_threshold',
-                             greatest(0, min((k - 3)::float8 / (k + 3)) - 0.01)::text, true)
-             FROM (SELECT cardinality(show_trgm(w)) AS k FROM unnest(%s::text[]) AS w) s""",
-        (words,),
+    # Per word, the dictionary words that start with its first half or end with its second
+    # half, one character longer, shorter or as long (sql/1302 says why that is every
+    # candidate); levenshtein() decides.
+    branches: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    for i, word in enumerate(words):
+        head, tail = word[: len(word) // 2], word[len(word) // 2 :][::-1]
+        params.update({f"w{i}": word, f"n{i}": [len(word) - 1, len(word), len(word) + 1]})
+        for side, key, start in (
+            ("h", sql.SQL('(word COLLATE "C")'), head),
+            ("t", sql.SQL('(reverse(word) COLLATE "C")'), tail),
+        ):
+            params[f"{side}{i}"] = start
+            bounds = sql.SQL("{key} >= {start}").format(key=key, start=sql.Placeholder(f"{side}{i}"))
+            stop = _after_prefix(start)
+            if stop is not None:
+                params[f"{side}{i}_stop"] = stop
+                bounds += sql.SQL(" AND {key} < {stop}").format(key=key, stop=sql.Placeholder(f"{side}{i}_stop"))
+            branches.append(
+                sql.SQL(
+                    "SELECT {w}::text AS w, word FROM search_dictionary WHERE length(word) = ANY({n}) AND {b}"
+                ).format(w=sql.Placeholder(f"w{i}"), n=sql.Placeholder(f"n{i}"), b=bounds)
+            )
+    query = sql.SQL("SELECT w, word FROM ({}) c WHERE word <> w AND levenshtein(word, w) <= 1 ORDER BY w, word").format(
+        sql.SQL(" UNION ").join(branches)
     )
-    return conn.execute(
-        """SELECT q.w, d.word
-             FROM unnest(%s::text[]) AS q(w)
-             JOIN LATERAL (SELECT word FROM search_dictionary
-                            WHERE word %% q.w AND word <> q.w
-                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
-                              AND levenshtein(word, q.w) <= 1) d ON TRUE
-            ORDER BY q.w, d.word""",
-        (words,),
-    ).fetchall()
+    return conn.execute(query, params).fetchall()
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix`, in byte (code point)
+    order; None when there is none (an empty prefix, or one ending in U+10FFFF)."""
+    if not prefix or prefix[-1] == "\U0010ffff":
+        return None
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters PostgreSQL stores
+        following = 0xE000
+    return prefix[:-1] + chr(following)
 
 
 # The matches come from search_postings (sql/1301): per query word, an index-only scan of

@@ -1,5 +1,5 @@
-"""The typo step's trigram threshold (pg_engine.typo_candidates): every one-edit variant of
-a query word passes it, so the trigram index never drops a true candidate."""
+"""The typo step's candidates (pg_engine.typo_candidates, sql/1302): the two btree ranges
+never drop a dictionary word one edit away, and levenshtein() keeps nothing else."""
 
 import random
 
@@ -22,20 +22,25 @@ def _one_edit_variants(word: str) -> set[str]:
     return out
 
 
-def test_every_one_edit_variant_of_a_word_is_above_the_threshold_set_for_it(conn):
+def test_the_candidates_are_every_dictionary_word_one_edit_away_and_nothing_else(conn):
     rng = random.Random(5)
-    # Repeated letters make the fewest distinct trigrams: the hardest case for the bound.
-    words = ["aaaaa", "ababa", "aaaaaaaaaaaa", "ref4242", "starbucks"]
+    # Repeated letters, accents, a non-BMP character and the top of the code space: the
+    # byte-order bounds of the two ranges (search.repo._after_prefix) at their edges.
+    words = ["aaaaa", "ababa", "aaaaaaaaaaaa", "ref4242", "starbucks", "caf\u00e9s", "\U0001f600abcd", "ab\U0010ffffcd"]
     words += ["".join(rng.choice(_ALPHABET) for _ in range(rng.randint(5, 9))) for _ in range(40)]
+    dictionary = set(words)
+    for word in words:
+        variants = sorted(_one_edit_variants(word))
+        dictionary.update(rng.sample(variants, min(len(variants), 12)))
+        dictionary.update(word[:i] + "x" * rng.randint(2, 3) + word[i + 2 :] for i in range(len(word)))  # two edits
+    conn.execute(
+        "INSERT INTO search_dictionary (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (sorted(dictionary),)
+    )
     with conn.transaction():
-        for word in words:
-            pg_engine.typo_candidates(conn, [word])  # sets the threshold for this word
-            below = conn.execute(
-                """SELECT v FROM unnest(%s::text[]) AS v
-                    WHERE similarity(v, %s) < current_setting('pg_trgm.similarity_threshold')::float4""",
-                (sorted(_one_edit_variants(word)), word),
-            ).fetchall()
-            assert below == [], (word, below[:5])
+        found = pg_engine.typo_candidates(conn, words)
+    for word in words:
+        expected = {w for w in dictionary if w != word and levenshtein_at_most_one(w, word)}
+        assert set(found.get(word, [])) == expected, word
 
 
 def test_the_rare_word_of_a_large_dictionary_finds_its_neighbours_and_nothing_else(conn):
