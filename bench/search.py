@@ -141,6 +141,10 @@ def give_back_search_vector() -> None:
         conn.execute(
             "CREATE INDEX IF NOT EXISTS bench_transactions_search_vector ON transactions USING gin (search_vector)"
         )
+        # ... and the dictionary's trigram index, which its typo lookup read (sql/1302 dropped it).
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS bench_search_dictionary_trgm ON search_dictionary USING gin (word gin_trgm_ops)"
+        )
         if filled:
             conn.execute("VACUUM ANALYZE transactions")
             conn.execute("VACUUM ANALYZE search_postings")

@@ -16,7 +16,8 @@ from psycopg import sql
 
 from chalicelib.search import repo
 from chalicelib.search.engine import FACET_SIZE, SearchRequest
-from chalicelib.search.pg_engine import filter_conditions, typo_candidates
+from chalicelib.search.pg_engine import filter_conditions
+from chalicelib.search.text import TYPO_MIN_LENGTH
 
 SCORE_EXACT, SCORE_PREFIX, SCORE_TYPO = 3, 2, 1
 
@@ -84,6 +85,34 @@ def _score_sql(words: list[str], candidates: dict[str, list[str]], per_word) -> 
             )
         parts.append(sql.SQL("CASE ") + branch + sql.SQL("ELSE {} END").format(sql.Literal(SCORE_TYPO)))
     return sql.SQL(" + ").join(parts), params
+
+
+def typo_candidates(conn: psycopg.Connection, words: list[str]) -> dict[str, list[str]]:
+    """The typo lookup as it was: trigram candidates from the dictionary's GIN index (the
+    bench recreates it), held to levenshtein() <= 1 (search.repo.typo_neighbours at f8f12a0)."""
+    long_words = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH})
+    if not long_words:
+        return {}
+    conn.execute(
+        """SELECT set_config('pg_trgm.similarity_threshold',
+                             greatest(0, min((k - 3)::float8 / (k + 3)) - 0.01)::text, true)
+             FROM (SELECT cardinality(show_trgm(w)) AS k FROM unnest(%s::text[]) AS w) s""",
+        (long_words,),
+    )
+    rows = conn.execute(
+        """SELECT q.w, d.word
+             FROM unnest(%s::text[]) AS q(w)
+             JOIN LATERAL (SELECT word FROM search_dictionary
+                            WHERE word %% q.w AND word <> q.w
+                              AND length(word) BETWEEN length(q.w) - 1 AND length(q.w) + 1
+                              AND levenshtein(word, q.w) <= 1) d ON TRUE
+            ORDER BY q.w, d.word""",
+        (long_words,),
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["w"], []).append(r["word"])
+    return found
 
 
 def build_search(
