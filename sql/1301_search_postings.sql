@@ -67,11 +67,26 @@ CREATE TABLE search_backlog (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- The postings of a set of rows, and the dictionary words they bring. The words are
--- search_words(description, merchant, notes, tags) written out inline (as sql/1231 did):
--- a non-inlinable SQL function per row costs more than the rest of the statement; each
--- row's words made distinct on their own (a DISTINCT over all the statement's postings
--- cost ~20 % more at 100k rows).
+-- A row's distinct words: search_words(description, merchant, notes, tags) as a set, the
+-- one definition the triggers, the backlog job and the rebuild below share. search_words()
+-- itself is an SQL function with a FROM clause that PostgreSQL cannot inline into a
+-- per-row expression (sql/1231 says what that cost); this one is a set-returning SQL
+-- function, which the planner inlines into the LATERAL join (EXPLAIN shows the unnest
+-- itself), so it costs what the expression written out did. Each row's words are made
+-- distinct on their own: a DISTINCT over all the statement's postings cost ~20 % more at
+-- 100k rows.
+CREATE OR REPLACE FUNCTION search_row_words(description TEXT, merchant TEXT, notes TEXT, tags TEXT[])
+RETURNS SETOF TEXT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT DISTINCT x
+      FROM unnest(regexp_split_to_array(
+            search_fold(concat_ws(' ', description, merchant, notes, array_to_string(tags, ' '))),
+            '[^[:alnum:]]+')) AS x
+     WHERE x <> ''
+$$;
+
+-- The postings of a set of rows, and the dictionary words they bring.
 CREATE OR REPLACE FUNCTION search_postings_on_insert()
 RETURNS TRIGGER AS $$
 BEGIN
@@ -86,9 +101,7 @@ BEGIN
         SELECT COALESCE(n.family_id, n.user_id) AS scope, w.word, n.id, n.transaction_date, n.created_at,
                n.family_id, n.category_id, n.merchant
           FROM new_rows n
-         CROSS JOIN LATERAL (SELECT DISTINCT x AS word FROM unnest(regexp_split_to_array(
-                search_fold(concat_ws(' ', n.description, n.merchant, n.notes, array_to_string(n.tags, ' '))),
-                '[^[:alnum:]]+')) AS x WHERE x <> '') AS w
+         CROSS JOIN LATERAL search_row_words(n.description, n.merchant, n.notes, n.tags) AS w(word)
     ), posted AS (
         INSERT INTO search_postings (scope, word, id, transaction_date, created_at, family_id, category_id, merchant)
         SELECT scope, word, id, transaction_date, created_at, family_id, category_id, merchant FROM words
@@ -124,9 +137,7 @@ BEGIN
         SELECT COALESCE(n.family_id, n.user_id) AS scope, w.word, n.id, n.transaction_date, n.created_at,
                n.family_id, n.category_id, n.merchant
           FROM new_rows n
-         CROSS JOIN LATERAL (SELECT DISTINCT x AS word FROM unnest(regexp_split_to_array(
-                search_fold(concat_ws(' ', n.description, n.merchant, n.notes, array_to_string(n.tags, ' '))),
-                '[^[:alnum:]]+')) AS x WHERE x <> '') AS w
+         CROSS JOIN LATERAL search_row_words(n.description, n.merchant, n.notes, n.tags) AS w(word)
          WHERE n.id IN (SELECT id FROM changed)
     ), posted AS (
         INSERT INTO search_postings (scope, word, id, transaction_date, created_at, family_id, category_id, merchant)
@@ -184,9 +195,7 @@ BEGIN
         SELECT COALESCE(n.family_id, n.user_id) AS scope, w.word, n.id, n.transaction_date, n.created_at,
                n.family_id, n.category_id, n.merchant
           FROM owed n
-         CROSS JOIN LATERAL (SELECT DISTINCT x AS word FROM unnest(regexp_split_to_array(
-                search_fold(concat_ws(' ', n.description, n.merchant, n.notes, array_to_string(n.tags, ' '))),
-                '[^[:alnum:]]+')) AS x WHERE x <> '') AS w
+         CROSS JOIN LATERAL search_row_words(n.description, n.merchant, n.notes, n.tags) AS w(word)
     ), posted AS (
         INSERT INTO search_postings (scope, word, id, transaction_date, created_at, family_id, category_id, merchant)
         SELECT scope, word, id, transaction_date, created_at, family_id, category_id, merchant FROM words
@@ -219,9 +228,7 @@ RETURNS VOID AS $$
     SELECT COALESCE(n.family_id, n.user_id), w.word, n.id, n.transaction_date, n.created_at,
            n.family_id, n.category_id, n.merchant
       FROM transactions n
-     CROSS JOIN LATERAL (SELECT DISTINCT x AS word FROM unnest(regexp_split_to_array(
-            search_fold(concat_ws(' ', n.description, n.merchant, n.notes, array_to_string(n.tags, ' '))),
-            '[^[:alnum:]]+')) AS x WHERE x <> '') AS w;
+     CROSS JOIN LATERAL search_row_words(n.description, n.merchant, n.notes, n.tags) AS w(word);
     INSERT INTO search_dictionary (word) SELECT DISTINCT word FROM search_postings ON CONFLICT DO NOTHING;
 $$ LANGUAGE sql;
 
