@@ -87,6 +87,12 @@ AS $$
 $$;
 
 -- The postings of a set of rows, and the dictionary words they bring.
+-- The triggers' statements that read a transition table run through EXECUTE: PL/pgSQL
+-- keeps a statement's plan for the session, planned for the transition table's size at its
+-- first run, so after one bulk UPDATE every later one-row edit on that connection would
+-- delete its postings by a hash join over the whole of search_postings (a seq scan of
+-- millions of rows) instead of an index probe. EXECUTE plans each time, for the rows at
+-- hand (~1 ms of planning per statement).
 CREATE OR REPLACE FUNCTION search_postings_on_insert()
 RETURNS TRIGGER AS $$
 BEGIN
@@ -97,6 +103,7 @@ BEGIN
           FROM new_rows GROUP BY 1, 2;
         RETURN NULL;
     END IF;
+    EXECUTE $stmt$
     WITH words AS MATERIALIZED (
         SELECT COALESCE(n.family_id, n.user_id) AS scope, w.word, n.id, n.transaction_date, n.created_at,
                n.family_id, n.category_id, n.merchant
@@ -111,7 +118,8 @@ BEGIN
     SELECT w FROM (SELECT DISTINCT word AS w FROM words) n
      WHERE NOT EXISTS (SELECT 1 FROM search_dictionary d WHERE d.word = n.w)
      ORDER BY w
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT DO NOTHING
+    $stmt$;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -120,6 +128,7 @@ CREATE OR REPLACE FUNCTION search_postings_on_update()
 RETURNS TRIGGER AS $$
 BEGIN
     -- One statement: its sub-statements share a snapshot, so the DELETE never sees the new postings.
+    EXECUTE $stmt$
     WITH changed AS MATERIALIZED (
         -- Rows whose words or posting columns changed (a status or amount change touches nothing).
         SELECT n.id FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
@@ -147,7 +156,8 @@ BEGIN
     SELECT w FROM (SELECT DISTINCT word AS w FROM words) n
      WHERE NOT EXISTS (SELECT 1 FROM search_dictionary d WHERE d.word = n.w)
      ORDER BY w
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT DO NOTHING
+    $stmt$;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -155,7 +165,7 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION search_postings_on_delete()
 RETURNS TRIGGER AS $$
 BEGIN
-    DELETE FROM search_postings p WHERE p.id IN (SELECT id FROM old_rows);
+    EXECUTE 'DELETE FROM search_postings p WHERE p.id IN (SELECT id FROM old_rows)';
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;

@@ -215,3 +215,38 @@ def test_only_the_last_word_stands_for_the_words_it_prefixes(conn, make_user, cl
     assert search(client, user, "starbucks star")[1]["total"] == 2
     assert search(client, user, "refill star")[1]["total"] == 1
     assert search(client, user, "star starbucks")[1]["total"] == 0
+
+
+def test_a_one_row_edit_after_a_bulk_update_deletes_its_postings_by_index(database_url, conn, make_user):
+    # PL/pgSQL would keep the plan its first run made for the size of that run's transition
+    # table: a one-row edit after a bulk update then scanned every posting (sql/1301 runs the
+    # triggers' statements through EXECUTE for that reason).
+    user = make_user()
+    account = make_account(conn, user["id"])
+    conn.execute(
+        """INSERT INTO transactions (user_id, account_id, amount, description, merchant, transaction_date)
+           SELECT %s, %s, -1, 'Bulk ' || g || ' coffee beans', 'Roastery', CURRENT_DATE - (g %% 60)
+             FROM generate_series(1, 4000) g""",
+        (user["id"], account),
+    )
+    conn.execute("ANALYZE search_postings")
+    one = conn.execute("SELECT id FROM transactions WHERE account_id = %s LIMIT 1", (account,)).fetchone()["id"]
+    plans: list[str] = []
+    with db.connect(database_url, autocommit=True) as session:
+        session.add_notice_handler(lambda diag: plans.append(diag.message_primary or ""))
+        session.execute("LOAD 'auto_explain'")
+        with session.transaction():
+            for setting, value in (
+                ("auto_explain.log_min_duration", "0"),
+                ("auto_explain.log_level", "notice"),
+                ("auto_explain.log_nested_statements", "on"),
+                ("client_min_messages", "notice"),
+            ):
+                session.execute("SELECT set_config(%s, %s, true)", (setting, value))
+            session.execute("UPDATE transactions SET notes = 'all' WHERE account_id = %s", (account,))
+            plans.clear()
+            session.execute("UPDATE transactions SET notes = 'one' WHERE id = %s", (one,))
+    deletes = [p for p in plans if "Delete on search_postings" in p]
+    assert deletes, plans
+    assert all("idx_search_postings_id" in p for p in deletes), deletes
+    assert "one" in _words(conn, one) and "all" not in _words(conn, one)  # the edit, not the rolled-back bulk one
