@@ -92,7 +92,7 @@ $$;
 -- first run, so after one bulk UPDATE every later one-row edit on that connection would
 -- delete its postings by a hash join over the whole of search_postings (a seq scan of
 -- millions of rows) instead of an index probe. EXECUTE plans each time, for the rows at
--- hand (~1 ms of planning per statement).
+-- hand; a one-row edit on the 1M-row bench database took 3.3–3.9 ms so, 4.4 ms before.
 CREATE OR REPLACE FUNCTION search_postings_on_insert()
 RETURNS TRIGGER AS $$
 BEGIN
