@@ -35,16 +35,6 @@ def record_changes(
     )
 
 
-def upserts_of(aggregate_type: str, ids: sql.Composable) -> sql.Composed:
-    """The INSERT that records an upsert of every `id` of the relation `ids` (a CTE name,
-    say): for set-based writers, whose changed ids never need to come back to Python."""
-    if aggregate_type not in AGGREGATE_TYPES:
-        raise ValueError(f"unknown aggregate type {aggregate_type}")
-    return sql.SQL(
-        "INSERT INTO outbox (aggregate_type, aggregate_id, operation) SELECT {}, id, 'upsert' FROM {}"
-    ).format(sql.Literal(aggregate_type), ids)
-
-
 def set_upsert_of(ids: sql.Composable, *, set_id: sql.Composable) -> sql.Composed:
     """The INSERT that records an upsert of every transaction `id` of the relation `ids`
     as one `transaction_set` entry (none when the relation is empty); `set_id` names the

@@ -107,8 +107,6 @@ KEYED = {
 
 # Statements that read across users on purpose: module:function -> why.
 CROSS_USER = {
-    "infra/outbox.py:upserts_of": "a fragment, not a read: its FROM slot is the RETURNING CTE of the "
-    "write statement it is part of (imports/repo.insert_transactions), never a table",
     "infra/outbox.py:set_upsert_of": "a fragment, not a read: its FROM slot is the RETURNING CTE of the "
     "write statement it is part of (imports/repo.insert_transactions), never a table",
     "analytics/repo.py:category_roots": "the default category tree (Income, transfers): shared, not user data",
